@@ -1,0 +1,3 @@
+from actionplane.cli import main
+
+main()

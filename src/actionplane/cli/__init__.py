@@ -1,0 +1,114 @@
+"""The `actionplane` command line.
+
+Subcommands live one module per command group and are imported only when they
+run, so `actionplane --version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from actionplane import __version__
+from actionplane.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    ActionPlaneError,
+)
+
+# Command name -> "module:attribute" of the click command, loaded on first use.
+COMMANDS: dict[str, str] = {
+    "validate": "actionplane.cli.validate:validate",
+    "test": "actionplane.cli.test:test",
+    "schema": "actionplane.cli.schema:schema",
+}
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    success
+  1    failure: invalid config, failing tests, a refused or failed operation
+  2    usage error (for `plan --detailed-exitcode`: the plan has changes)
+  3    internal error (a bug; please report it with the output)
+  130  interrupted"""
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+)
+@click.version_option(__version__, "--version", prog_name="actionplane")
+@click.option("-v", "--verbose", count=True, help="Log more detail to stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Govern writes into your CRM: rules in git, previewed and reversible runs."""
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING
+    if verbose == 1:
+        level = logging.INFO
+    elif verbose > 1:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("actionplane")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and map errors to the documented exit codes."""
+    try:
+        code = cli.main(args=argv, prog_name="actionplane", standalone_mode=False)
+    except ActionPlaneError as exc:
+        report_error(exc)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - last-resort handler for bugs
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("This is a bug in actionplane; rerun with -vv and report it.", err=True)
+        logging.getLogger("actionplane").debug("traceback", exc_info=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def report_error(exc: ActionPlaneError) -> None:
+    from actionplane.diagnostics import render_text
+
+    if exc.diagnostics:
+        click.echo(render_text(exc.diagnostics), err=True)
+    click.echo(f"Error: {exc.message}", err=True)

@@ -1,0 +1,246 @@
+"""One diagnostics model for every command that checks something.
+
+A diagnostic has a severity, a stable code, a one-line summary, a detail that ends
+in the fix, and a location in a workspace file. Renderers turn a list of them into
+text with source snippets, versioned JSON, GitHub workflow annotations or SARIF.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = "1"
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A span in a workspace file; lines and columns count from 1."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    summary: str
+    detail: str = ""
+    location: Location | None = None
+    key_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity.value,
+            "code": self.code,
+            "summary": self.summary,
+            "detail": self.detail,
+            "location": self.location.to_dict() if self.location else None,
+            "key_path": self.key_path,
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+
+def error(code: str, summary: str, detail: str = "", **kwargs: Any) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, summary, detail, **kwargs)
+
+
+def warning(code: str, summary: str, detail: str = "", **kwargs: Any) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, summary, detail, **kwargs)
+
+
+def note(code: str, summary: str, detail: str = "", **kwargs: Any) -> Diagnostic:
+    return Diagnostic(Severity.NOTE, code, summary, detail, **kwargs)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+    loc = diagnostic.location
+    if loc is None:
+        return ("", 0, 0, diagnostic.code)
+    return (loc.file, loc.line, loc.column, diagnostic.code)
+
+
+def counts(diagnostics: Sequence[Diagnostic]) -> dict[str, int]:
+    result = {s.value: 0 for s in Severity}
+    for d in diagnostics:
+        result[d.severity.value] += 1
+    return result
+
+
+# --- renderers -------------------------------------------------------------
+
+
+def render_text(
+    diagnostics: Sequence[Diagnostic], root: Path | None = None, *, color: bool = False
+) -> str:
+    """Render diagnostics for a terminal, each with its source line and a caret."""
+    sources: dict[str, list[str] | None] = {}
+    blocks = [_render_one(d, root, sources, color) for d in diagnostics]
+    return "\n\n".join(blocks)
+
+
+def _style(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+_SEVERITY_COLOR = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.NOTE: "1;36"}
+
+
+def _render_one(
+    d: Diagnostic, root: Path | None, sources: dict[str, list[str] | None], color: bool
+) -> str:
+    label = _style(d.severity.value, _SEVERITY_COLOR[d.severity], color)
+    head = f"{label}[{d.code}]: {d.summary}"
+    lines = [head]
+    if d.location is not None:
+        where = str(d.location)
+        if d.key_path:
+            where += f" ({d.key_path})"
+        lines.append(f"  --> {where}")
+        snippet = _snippet(d.location, root, sources)
+        if snippet:
+            lines.extend(snippet)
+    elif d.key_path:
+        lines.append(f"  --> {d.key_path}")
+    if d.detail:
+        lines.extend("  " + part for part in d.detail.splitlines())
+    return "\n".join(lines)
+
+
+def _snippet(
+    loc: Location, root: Path | None, sources: dict[str, list[str] | None]
+) -> list[str]:
+    if not loc.line:
+        return []
+    if loc.file not in sources:
+        path = Path(loc.file) if root is None else root / loc.file
+        try:
+            sources[loc.file] = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            sources[loc.file] = None
+    text = sources[loc.file]
+    if text is None or loc.line > len(text):
+        return []
+    source_line = text[loc.line - 1].replace("\t", " ")
+    gutter = f"{loc.line:>4} | "
+    width = 1
+    if loc.end_line == loc.line and loc.end_column and loc.end_column > loc.column:
+        width = loc.end_column - loc.column
+    caret = " " * (len(gutter) + max(loc.column - 1, 0)) + "^" * width
+    return [gutter + source_line, caret]
+
+
+def render_json(diagnostics: Sequence[Diagnostic], **extra: Any) -> str:
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "valid": not has_errors(diagnostics),
+        "counts": counts(diagnostics),
+        "diagnostics": [d.to_dict() for d in diagnostics],
+        **extra,
+    }
+    return json.dumps(payload, indent=2, sort_keys=False)
+
+
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def _github_escape(value: str, *, property_value: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def render_github(diagnostics: Sequence[Diagnostic]) -> str:
+    """Render workflow commands that GitHub Actions shows as annotations."""
+    out = []
+    for d in diagnostics:
+        props = []
+        if d.location is not None:
+            props.append(f"file={_github_escape(d.location.file, property_value=True)}")
+            if d.location.line:
+                props.append(f"line={d.location.line}")
+                props.append(f"col={d.location.column}")
+        props.append(f"title={_github_escape(d.code, property_value=True)}")
+        message = d.summary + (f"\n{d.detail}" if d.detail else "")
+        out.append(f"::{_GITHUB_LEVEL[d.severity]} {','.join(props)}::{_github_escape(message)}")
+    return "\n".join(out)
+
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str) -> str:
+    """Render a SARIF 2.1.0 log with locations relative to the workspace root."""
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for d in diagnostics:
+        rules.setdefault(d.code, {"id": d.code, "shortDescription": {"text": d.summary}})
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "level": _SARIF_LEVEL[d.severity],
+            "message": {"text": d.summary + (f"\n{d.detail}" if d.detail else "")},
+        }
+        if d.location is not None:
+            region: dict[str, int] = {}
+            if d.location.line:
+                region = {"startLine": d.location.line, "startColumn": max(d.location.column, 1)}
+            physical: dict[str, Any] = {"artifactLocation": {"uri": d.location.file}}
+            if region:
+                physical["region"] = region
+            result["locations"] = [{"physicalLocation": physical}]
+        results.append(result)
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "actionplane",
+                        "version": tool_version,
+                        "rules": sorted(rules.values(), key=lambda r: r["id"]),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2)
