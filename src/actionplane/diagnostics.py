@@ -17,7 +17,7 @@ from typing import Any
 FORMAT_VERSION = "1"
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     NOTE = "note"
@@ -57,6 +57,8 @@ class Diagnostic:
     location: Location | None = None
     key_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # False when the source line may hold a secret and must not be printed.
+    show_source: bool = True
 
     @property
     def is_error(self) -> bool:
@@ -120,7 +122,11 @@ def _style(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-_SEVERITY_COLOR = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.NOTE: "1;36"}
+_SEVERITY_COLOR = {
+    Severity.ERROR: "1;31",
+    Severity.WARNING: "1;33",
+    Severity.NOTE: "1;36",
+}
 
 
 def _render_one(
@@ -134,7 +140,7 @@ def _render_one(
         if d.key_path:
             where += f" ({d.key_path})"
         lines.append(f"  --> {where}")
-        snippet = _snippet(d.location, root, sources)
+        snippet = _snippet(d.location, root, sources) if d.show_source else []
         if snippet:
             lines.extend(snippet)
     elif d.key_path:
@@ -178,7 +184,11 @@ def render_json(diagnostics: Sequence[Diagnostic], **extra: Any) -> str:
     return json.dumps(payload, indent=2, sort_keys=False)
 
 
-_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+_GITHUB_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.NOTE: "notice",
+}
 
 
 def _github_escape(value: str, *, property_value: bool = False) -> str:
@@ -200,11 +210,17 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
                 props.append(f"col={d.location.column}")
         props.append(f"title={_github_escape(d.code, property_value=True)}")
         message = d.summary + (f"\n{d.detail}" if d.detail else "")
-        out.append(f"::{_GITHUB_LEVEL[d.severity]} {','.join(props)}::{_github_escape(message)}")
+        out.append(
+            f"::{_GITHUB_LEVEL[d.severity]} {','.join(props)}::{_github_escape(message)}"
+        )
     return "\n".join(out)
 
 
-_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+_SARIF_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.NOTE: "note",
+}
 
 
 def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str) -> str:
@@ -212,7 +228,9 @@ def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str) -> str:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for d in diagnostics:
-        rules.setdefault(d.code, {"id": d.code, "shortDescription": {"text": d.summary}})
+        rules.setdefault(
+            d.code, {"id": d.code, "shortDescription": {"text": d.summary}}
+        )
         result: dict[str, Any] = {
             "ruleId": d.code,
             "level": _SARIF_LEVEL[d.severity],
@@ -221,7 +239,10 @@ def render_sarif(diagnostics: Sequence[Diagnostic], tool_version: str) -> str:
         if d.location is not None:
             region: dict[str, int] = {}
             if d.location.line:
-                region = {"startLine": d.location.line, "startColumn": max(d.location.column, 1)}
+                region = {
+                    "startLine": d.location.line,
+                    "startColumn": max(d.location.column, 1),
+                }
             physical: dict[str, Any] = {"artifactLocation": {"uri": d.location.file}}
             if region:
                 physical["region"] = region

@@ -61,7 +61,9 @@ class LazyGroup(click.Group):
     epilog=EXIT_CODES_HELP,
 )
 @click.version_option(__version__, "--version", prog_name="actionplane")
-@click.option("-v", "--verbose", count=True, help="Log more detail to stderr (-vv for debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="Log more detail to stderr (-vv for debug)."
+)
 def cli(verbose: int) -> None:
     """Govern writes into your CRM: rules in git, previewed and reversible runs."""
     _configure_logging(verbose)
@@ -98,9 +100,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # noqa: BLE001 - last-resort handler for bugs
+    except Exception as exc:  # the last-resort handler for bugs
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("This is a bug in actionplane; rerun with -vv and report it.", err=True)
+        click.echo(
+            "This is a bug in actionplane; rerun with -vv and report it.", err=True
+        )
         logging.getLogger("actionplane").debug("traceback", exc_info=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)

@@ -25,7 +25,7 @@ CEL_BACKEND_ENV = "ACTIONPLANE_CEL_BACKEND"
 DEFAULT_APPROVAL_EXPIRY_HOURS = 24
 
 
-class Route(str, enum.Enum):
+class Route(enum.StrEnum):
     """Where a request goes. The order of ``RESTRICTIVENESS`` ranks them."""
 
     ALLOW = "allow"
@@ -44,7 +44,7 @@ def most_restrictive(routes: list[Route]) -> Route:
     return max(routes, key=lambda r: r.rank)
 
 
-class ActorKind(str, enum.Enum):
+class ActorKind(enum.StrEnum):
     HUMAN = "human"
     AGENT = "agent"
     SERVICE = "service"
@@ -138,9 +138,7 @@ class Rule:
             return False
         if self.connectors and connector not in self.connectors:
             return False
-        if self.actor_kinds and actor_kind not in self.actor_kinds:
-            return False
-        return True
+        return not (self.actor_kinds and actor_kind not in self.actor_kinds)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from actionplane.config.yamlload import (
+    MAX_FILE_BYTES,
+    load_yaml_file,
+    load_yaml_text,
+)
+
+
+def load(text: str):
+    document, problem = load_yaml_text(text, "f.yaml")
+    return document, problem
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("a: yes", {"a": "yes"}, id="yes-stays-string"),
+        pytest.param("a: off", {"a": "off"}, id="off-stays-string"),
+        pytest.param("a: 2025-06-30", {"a": "2025-06-30"}, id="date-stays-string"),
+        pytest.param(
+            "a: 2025-06-30T10:00:00Z", {"a": "2025-06-30T10:00:00Z"}, id="datetime"
+        ),
+        pytest.param("a: 1:30", {"a": "1:30"}, id="sexagesimal-stays-string"),
+        pytest.param("a: true", {"a": True}, id="true"),
+        pytest.param("a: False", {"a": False}, id="false-capitalised"),
+        pytest.param("a: ~", {"a": None}, id="tilde-null"),
+        pytest.param("a:", {"a": None}, id="empty-null"),
+        pytest.param("a: 0", {"a": 0}, id="zero"),
+        pytest.param("a: -12", {"a": -12}, id="negative-int"),
+        pytest.param("a: 150000.0", {"a": 150000.0}, id="float"),
+        pytest.param("a: 1e3", {"a": 1000.0}, id="exponent-float"),
+        pytest.param("a: 0x1F", {"a": 31}, id="hex"),
+        pytest.param("a: '007'", {"a": "007"}, id="quoted-leading-zero"),
+        pytest.param("a: !!str 12", {"a": "12"}, id="explicit-str"),
+        pytest.param('a: "yes"', {"a": "yes"}, id="quoted-yes"),
+        pytest.param("yes: 1", {"yes": 1}, id="yes-key"),
+        pytest.param("a: |\n  x\n  y\n", {"a": "x\ny\n"}, id="block-scalar"),
+    ],
+)
+def test_scalar_readings(text, expected):
+    document, problem = load(text)
+    assert problem is None
+    assert document.data == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line", "column"),
+    [
+        pytest.param(
+            "a: 1\nb: 2\na: 3\n", "yaml.duplicate-key", 3, 1, id="duplicate-key"
+        ),
+        pytest.param(
+            "x:\n  a: 1\n  a: 1\n", "yaml.duplicate-key", 3, 3, id="nested-duplicate"
+        ),
+        pytest.param("a: 007\n", "yaml.leading-zero", 1, 4, id="leading-zero"),
+        pytest.param("a: 01.5\n", "yaml.leading-zero", 1, 4, id="leading-zero-float"),
+        pytest.param("a:\n\t- b\n", "yaml.tab", 2, 1, id="tab"),
+        pytest.param("<<: {a: 1}\n", "yaml.merge-key", 1, 1, id="merge-key"),
+        pytest.param(
+            "a: !!python/object:os.system x\n", "yaml.unsupported-tag", 1, 4, id="tag"
+        ),
+        pytest.param("a: !!int abc\n", "yaml.tag-mismatch", 1, 4, id="tag-mismatch"),
+        pytest.param(
+            "a: 1\n---\nb: 2\n", "yaml.multiple-documents", 2, 1, id="two-docs"
+        ),
+        pytest.param("a: [1, 2\n", "yaml.syntax", 2, 1, id="unclosed-flow"),
+        pytest.param("? [a]\n: 1\n", "yaml.complex-key", 1, 3, id="complex-key"),
+        pytest.param(
+            "a: &x [*x]\n", "yaml.recursive-alias", 1, 4, id="recursive-alias"
+        ),
+    ],
+)
+def test_located_errors(text, code, line, column):
+    document, problem = load(text)
+    assert document is None
+    assert problem.code == code
+    assert problem.location.file == "f.yaml"
+    assert (problem.location.line, problem.location.column) == (line, column)
+    assert problem.detail
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, levels):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_fails_fast_with_bounded_memory():
+    tracemalloc.start()
+    started = time.perf_counter()
+    document, problem = load(billion_laughs())
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert document is None
+    assert problem.code == "yaml.alias-limit"
+    assert elapsed < 2.0
+    assert peak < 50 * 1024 * 1024
+
+
+def test_small_alias_use_is_accepted():
+    document, problem = load("base: &fields [Stage, Amount]\ncopy: *fields\n")
+    assert problem is None
+    assert document.data["copy"] == ["Stage", "Amount"]
+
+
+def test_file_over_size_limit(tmp_path: Path):
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * (MAX_FILE_BYTES + 1))
+    document, problem = load_yaml_file(path, "big.yaml")
+    assert document is None
+    assert problem.code == "yaml.too-large"
+
+
+def test_invalid_utf8(tmp_path: Path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"a: \xff\xfe\n")
+    _, problem = load_yaml_file(path, "bad.yaml")
+    assert problem.code == "yaml.encoding"
+
+
+def test_spans_locate_keys_and_values():
+    document, _ = load("top:\n  when: |\n    a &&\n    b\n  list: [x, 'y']\n")
+    when = document.spans[("top", "when")]
+    assert when.style == "|"
+    assert (when.key.line, when.key.column) == (2, 3)
+    item = document.spans[("top", "list", 1)]
+    assert (item.value.line, item.value.column, item.style) == (5, 13, "'")
+
+
+def test_span_falls_back_to_nearest_ancestor():
+    document, _ = load("a:\n  b: 1\n")
+    assert document.location(("a", "b", "missing")).line == 2
+
+
+_plain_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40
+)
+
+
+@given(_plain_text)
+def test_quoted_strings_round_trip(value):
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    document, problem = load(f'key: "{escaped}"\n')
+    assert problem is None
+    assert document.data == {"key": value}
