@@ -1,0 +1,112 @@
+"""Compile every rule of a workspace once, reporting errors at file positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from actionplane.config.model import Policy, Route, Rule, Workspace
+from actionplane.diagnostics import Diagnostic, Location, error
+from actionplane.rules.analysis import required_fields
+from actionplane.rules.backend import CelBackend, CelCompileError
+from actionplane.rules.positions import excerpt, file_position, read_lines
+from actionplane.rules.tokens import tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A compiled rule with what the engine needs to select and route it.
+
+    `required` lists fields the request must change for the rule to be true
+    (see `analysis.required_fields`); `error_route` is where the request goes
+    when the rule fails at evaluation.
+    """
+
+    rule: Rule
+    policy_index: int
+    compiled: Any
+    required: frozenset[str]
+    error_route: Route
+
+
+def error_route(policy: Policy) -> Route:
+    """Fail closed: require approval, or deny when the policy defaults to deny."""
+    if policy.default_route is Route.DENY:
+        return Route.DENY
+    return Route.REQUIRE_APPROVAL
+
+
+def compile_rules(
+    workspace: Workspace, backend: CelBackend
+) -> tuple[list[CompiledRule], list[Diagnostic]]:
+    """Compile all rules; return those that compiled and a diagnostic per error."""
+    compiled: list[CompiledRule] = []
+    diagnostics: list[Diagnostic] = []
+    for index, policy in enumerate(workspace.policies):
+        for rule in policy.rules:
+            try:
+                handle = backend.compile(rule.id, rule.when)
+            except CelCompileError as exc:
+                lines = read_lines(workspace.root, rule.policy_file)
+                diagnostics.extend(compile_diagnostics(rule, exc, lines, backend.name))
+                continue
+            compiled.append(
+                CompiledRule(
+                    rule=rule,
+                    policy_index=index,
+                    compiled=handle,
+                    required=required_fields(tokenize(rule.when)),
+                    error_route=error_route(policy),
+                )
+            )
+    return compiled, diagnostics
+
+
+def compile_diagnostics(
+    rule: Rule,
+    exc: CelCompileError,
+    file_lines: list[str] | None,
+    backend_name: str,
+) -> list[Diagnostic]:
+    return [
+        error(
+            "rule.compile-error",
+            f"rule {rule.id!r} does not compile: {problem.message}",
+            _detail(rule, problem.line, problem.column, problem.message, backend_name),
+            location=_location(rule, problem.line, problem.column, file_lines),
+        )
+        for problem in exc.problems
+    ]
+
+
+def _location(
+    rule: Rule, line: int, column: int, file_lines: list[str] | None
+) -> Location:
+    file_line, file_column = file_position(rule, line, column, file_lines)
+    return Location(rule.policy_file, file_line, file_column)
+
+
+def _detail(rule: Rule, line: int, column: int, message: str, backend: str) -> str:
+    snippet = excerpt(rule.when, line, column)
+    where = f"In rule {rule.id!r}, CEL line {line}, column {column} ({backend}):"
+    return f"{where}\n{snippet}\n{_fix(message)}"
+
+
+def _fix(message: str) -> str:
+    if "undeclared reference" in message:
+        return (
+            "Check the spelling: rules can read request, record, connector, now "
+            "and today, and call CEL's standard functions."
+        )
+    if "no matching overload" in message:
+        return (
+            "Make both operands the same type, for example compare a double with "
+            "100000.0 rather than 100000, or convert with double() or string()."
+        )
+    if message.startswith("Syntax error"):
+        return (
+            "Fix the syntax at the caret; write the rule as a block scalar (`when: |`)."
+        )
+    if "must return bool" in message:
+        return "Make the rule a condition, for example by adding a comparison."
+    return "Fix the CEL expression, then run `actionplane validate` again."
