@@ -1,0 +1,1 @@
+"""Pull-request comments: escaping, sticky plan comments and the GitHub REST client."""
