@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "validate": "actionplane.cli.validate:validate",
     "test": "actionplane.cli.test:test",
     "schema": "actionplane.cli.schema:schema",
+    "sandbox": "actionplane.cli.sandbox:sandbox",
     "comment": "actionplane.cli.comment:comment",
 }
 
