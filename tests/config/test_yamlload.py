@@ -55,14 +55,6 @@ def test_scalar_readings(text, expected):
 @pytest.mark.parametrize(
     ("text", "code", "line", "column"),
     [
-        pytest.param(
-            "a: 1\nb: 2\na: 3\n", "yaml.duplicate-key", 3, 1, id="duplicate-key"
-        ),
-        pytest.param(
-            "x:\n  a: 1\n  a: 1\n", "yaml.duplicate-key", 3, 3, id="nested-duplicate"
-        ),
-        pytest.param("a: 007\n", "yaml.leading-zero", 1, 4, id="leading-zero"),
-        pytest.param("a: 01.5\n", "yaml.leading-zero", 1, 4, id="leading-zero-float"),
         pytest.param("a:\n\t- b\n", "yaml.tab", 2, 1, id="tab"),
         pytest.param("<<: {a: 1}\n", "yaml.merge-key", 1, 1, id="merge-key"),
         pytest.param(
@@ -86,6 +78,47 @@ def test_located_errors(text, code, line, column):
     assert problem.location.file == "f.yaml"
     assert (problem.location.line, problem.location.column) == (line, column)
     assert problem.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line", "column", "data"),
+    [
+        pytest.param(
+            "a: 1\nb: 2\na: 3\n",
+            "yaml.duplicate-key",
+            3,
+            1,
+            {"a": 1, "b": 2},
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "x:\n  a: 1\n  a: 2\n",
+            "yaml.duplicate-key",
+            3,
+            3,
+            {"x": {"a": 1}},
+            id="nested-duplicate",
+        ),
+        pytest.param(
+            "a: 007\n", "yaml.leading-zero", 1, 4, {"a": "007"}, id="leading-zero"
+        ),
+        pytest.param(
+            "a: 01.5\n",
+            "yaml.leading-zero",
+            1,
+            4,
+            {"a": "01.5"},
+            id="leading-zero-float",
+        ),
+    ],
+)
+def test_errors_that_keep_loading(text, code, line, column, data):
+    document, problem = load(text)
+    assert problem is None
+    assert [p.code for p in document.problems] == [code]
+    location = document.problems[0].location
+    assert (location.line, location.column) == (line, column)
+    assert document.data == data
 
 
 def billion_laughs(levels: int = 9) -> str:

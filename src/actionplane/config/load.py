@@ -7,13 +7,20 @@ before acting on the workspace.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from actionplane.config import model as m
 from actionplane.config.schema import validate_document
-from actionplane.config.semantics import check_connectors, check_policies
+from actionplane.config.semantics import (
+    Declared,
+    check_connectors,
+    check_literal_secrets,
+    check_policies,
+    declared_names,
+)
 from actionplane.config.yamlload import KeyPath, YamlDocument, load_yaml_file
 from actionplane.diagnostics import Diagnostic, Location, error, has_errors, sort_key
 from actionplane.errors import ConfigError
@@ -27,7 +34,9 @@ class LoadedFiles:
     connectors: YamlDocument | None = None
     policies: list[YamlDocument] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    valid_paths: set[str] = field(default_factory=set)
+    # Documents whose required top-level values are invalid; they are left out.
+    unusable: set[str] = field(default_factory=set)
+    declared: Declared = field(default_factory=Declared)
 
 
 def policy_paths(root: Path) -> list[Path]:
@@ -48,6 +57,7 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
     from actionplane.config.yamlload import load_yaml_text
 
     files = LoadedFiles(root=root)
+    raw_data: dict[str, Any] = {}
 
     def load(rel: str, schema: str) -> YamlDocument | None:
         if overrides is not None:
@@ -68,10 +78,14 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
                 )
             )
             return None
-        schema_problems = validate_document(doc, schema)
+        files.diagnostics.extend(doc.problems)
+        raw_data[rel] = copy.deepcopy(doc.data)
+        schema_problems, bad_paths = validate_document(doc, schema)
         files.diagnostics.extend(schema_problems)
-        if not schema_problems:
-            files.valid_paths.add(rel)
+        if schema == "connectors":
+            files.diagnostics.extend(check_literal_secrets(doc))
+        if not prune_invalid(doc, bad_paths, schema):
+            files.unusable.add(rel)
         return doc
 
     names = _file_names(root, overrides)
@@ -92,6 +106,12 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
             doc = load(rel, "policy")
             if doc is not None:
                 files.policies.append(doc)
+    files.declared = declared_names(
+        raw_data.get(m.CONNECTORS_FILE)
+        if m.CONNECTORS_FILE not in files.unusable
+        else None,
+        [raw_data[doc.path] for doc in files.policies],
+    )
     return files
 
 
@@ -109,13 +129,13 @@ def load_workspace(
     """Load the workspace at `root` and return it with every diagnostic found."""
     files = read_files(root, overrides)
     diagnostics = list(files.diagnostics)
-    connectors_doc = (
-        files.connectors if m.CONNECTORS_FILE in files.valid_paths else None
-    )
-    valid_policies = [doc for doc in files.policies if doc.path in files.valid_paths]
+    connectors_doc = files.connectors
+    if m.CONNECTORS_FILE in files.unusable:
+        connectors_doc = None
+    valid_policies = [doc for doc in files.policies if doc.path not in files.unusable]
     if connectors_doc is not None:
         diagnostics.extend(check_connectors(connectors_doc))
-    diagnostics.extend(check_policies(valid_policies, connectors_doc))
+    diagnostics.extend(check_policies(valid_policies, files.declared))
     workspace = build_workspace(root, connectors_doc, valid_policies)
     diagnostics.sort(key=sort_key)
     return workspace, diagnostics
@@ -133,6 +153,41 @@ def load_valid_workspace(root: Path) -> m.Workspace:
     return workspace
 
 
+# Top-level keys without which a document cannot be used at all.
+_ESSENTIAL = {
+    "connectors": {"version", "connectors"},
+    "policy": {"version", "defaultRoute"},
+}
+# Lists whose items are checked and left out one by one.
+_ITEM_LISTS = {"connectors": {"connectors"}, "policy": {"rules", "tests"}}
+
+
+def prune_invalid(
+    doc: YamlDocument, bad_paths: list[tuple[Any, ...]], schema: str
+) -> bool:
+    """Blank out the parts of a document that failed schema validation.
+
+    A failed connector, rule or test becomes None (so list indices still match
+    the recorded positions) and a failed optional top-level key is removed.
+    Return False when the document as a whole is unusable.
+    """
+    if not isinstance(doc.data, dict):
+        return False
+    for path in bad_paths:
+        if not path or (path[0] in _ESSENTIAL[schema] and len(path) == 1):
+            return False
+        head = path[0]
+        if head in _ITEM_LISTS[schema] and len(path) >= 2 and isinstance(path[1], int):
+            items = doc.data.get(head)
+            if isinstance(items, list) and path[1] < len(items):
+                items[path[1]] = None
+        elif head in _ESSENTIAL[schema]:
+            return False
+        else:
+            doc.data.pop(head, None)
+    return True
+
+
 # --- model building ---------------------------------------------------------
 
 
@@ -143,7 +198,7 @@ def build_workspace(
     connectors = tuple(
         _connector(connectors_doc, ("connectors", i), raw)
         for i, raw in enumerate(data.get("connectors") or [])
-        if connectors_doc is not None
+        if connectors_doc is not None and raw is not None
     )
     return m.Workspace(
         root=root,
@@ -201,10 +256,14 @@ def _names(value: str | list[str] | None) -> tuple[str, ...]:
 def _policy(doc: YamlDocument) -> m.Policy:
     data = doc.data
     rules = tuple(
-        _rule(doc, ("rules", i), raw) for i, raw in enumerate(data.get("rules") or [])
+        _rule(doc, ("rules", i), raw)
+        for i, raw in enumerate(data.get("rules") or [])
+        if raw is not None
     )
     tests = tuple(
-        _test(doc, ("tests", i), raw) for i, raw in enumerate(data.get("tests") or [])
+        _test(doc, ("tests", i), raw)
+        for i, raw in enumerate(data.get("tests") or [])
+        if raw is not None
     )
     return m.Policy(
         path=doc.path,

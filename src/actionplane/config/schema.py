@@ -50,11 +50,28 @@ def _validator(name: str) -> Draft202012Validator:
     )
 
 
-def validate_document(document: YamlDocument, schema_name: str) -> list[Diagnostic]:
-    """Validate a loaded document; return one diagnostic per schema violation."""
+def validate_document(
+    document: YamlDocument, schema_name: str
+) -> tuple[list[Diagnostic], list[tuple[Any, ...]]]:
+    """Validate a loaded document.
+
+    Return one diagnostic per violation (one per unknown key), and the key paths
+    of the values at fault so callers can skip just those parts.
+    """
     validator = _validator(schema_name)
     errors = sorted(validator.iter_errors(document.data), key=lambda e: list(e.path))
-    return [_diagnostic(document, err) for err in _leaf_errors(errors)]
+    diagnostics: list[Diagnostic] = []
+    paths: list[tuple[Any, ...]] = []
+    for err in _leaf_errors(errors):
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            for key in _unknown_keys(err):
+                diagnostics.append(_diagnostic(document, err, (*path, key)))
+                paths.append((*path, key))
+        else:
+            diagnostics.append(_diagnostic(document, err, path))
+            paths.append(path)
+    return diagnostics, paths
 
 
 def _leaf_errors(errors: list[ValidationError]) -> list[ValidationError]:
@@ -72,13 +89,11 @@ def _is_secret_path(path: tuple[Any, ...]) -> bool:
     return any(part in SECRET_KEYS for part in path)
 
 
-def _diagnostic(document: YamlDocument, err: ValidationError) -> Diagnostic:
-    path = tuple(err.absolute_path)
+def _diagnostic(
+    document: YamlDocument, err: ValidationError, path: tuple[Any, ...]
+) -> Diagnostic:
     builder = _MESSAGES.get(str(err.validator), _generic)
     code, summary, detail, on_key = builder(err, path, document)
-    if err.validator == "additionalProperties":
-        # Point at the unknown key itself, not at the map that holds it.
-        path = (*path, _unknown_key(err))
     return error(
         f"schema.{code}",
         summary,
@@ -108,18 +123,18 @@ def _show(value: Any, path: tuple[Any, ...]) -> str:
 def _additional(
     err: ValidationError, path: tuple[Any, ...], doc: YamlDocument
 ) -> Message:
+    # `path` ends with the unknown key, so the diagnostic points at the key.
     allowed = sorted(err.schema.get("properties", {}))
-    key = _unknown_key(err)
+    key = str(path[-1])
     hint = difflib.get_close_matches(key, allowed, n=1)
     fix = f"Did you mean {hint[0]!r}? " if hint else ""
     detail = f"{fix}Allowed keys here: {', '.join(allowed)}."
     return "unknown-key", f"unknown key {key!r}", detail, True
 
 
-def _unknown_key(err: ValidationError) -> str:
+def _unknown_keys(err: ValidationError) -> list[str]:
     allowed = set(err.schema.get("properties", {}))
-    extras = sorted(set(err.instance) - allowed)
-    return extras[0] if extras else "?"
+    return sorted(set(err.instance) - allowed)
 
 
 def _required(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from actionplane.config.yamlload import KeyPath, YamlDocument, format_key_path
@@ -59,6 +60,8 @@ def check_connectors(doc: YamlDocument) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: dict[str, int] = {}
     for i, connector in enumerate(data.get("connectors") or []):
+        if connector is None:  # left out: it failed schema validation
+            continue
         path: KeyPath = ("connectors", i)
         name = connector["name"]
         if name in seen:
@@ -73,7 +76,6 @@ def check_connectors(doc: YamlDocument) -> list[Diagnostic]:
                 )
             )
         seen.setdefault(name, i)
-        out.extend(_check_secrets(doc, path, connector))
         out.extend(_check_hosts(doc, path, connector))
         out.extend(_check_managed_objects(doc, path, connector))
     for group, members in (data.get("groups") or {}).items():
@@ -91,12 +93,27 @@ def check_connectors(doc: YamlDocument) -> list[Diagnostic]:
     return out
 
 
+def check_literal_secrets(doc: YamlDocument) -> list[Diagnostic]:
+    """Report literal secrets in every connector, valid or not.
+
+    This runs before schema problems are pruned, so a literal secret is never
+    hidden behind another error in the same connector.
+    """
+    out: list[Diagnostic] = []
+    data = doc.data if isinstance(doc.data, dict) else {}
+    connectors = data.get("connectors")
+    for i, connector in enumerate(connectors if isinstance(connectors, list) else []):
+        if isinstance(connector, dict):
+            out.extend(_check_secrets(doc, ("connectors", i), connector))
+    return out
+
+
 def _check_secrets(
     doc: YamlDocument, path: KeyPath, connector: dict[str, Any]
 ) -> Iterator[Diagnostic]:
     for setting, example in SECRET_SETTINGS.items():
-        value = connector[setting]
-        if SECRET_REFERENCE.fullmatch(value):
+        value = connector.get(setting)
+        if not isinstance(value, str) or SECRET_REFERENCE.fullmatch(value):
             continue
         # Never echo the value or its source line: it may be a real secret.
         yield _at(
@@ -246,14 +263,52 @@ def _check_managed_objects(
 # --- policies ---------------------------------------------------------------
 
 
+@dataclass
+class Declared:
+    """Names declared anywhere in the workspace, including parts that failed
+    schema validation, so one invalid entry does not cascade into errors about
+    the names it declares."""
+
+    connectors: list[str] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    rule_ids: set[str] = field(default_factory=set)
+    known: bool = False
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def declared_names(connectors_data: Any, policies_data: list[Any]) -> Declared:
+    """Collect declared names from raw (unpruned) document data."""
+    declared = Declared(known=isinstance(connectors_data, dict))
+    data = connectors_data if isinstance(connectors_data, dict) else {}
+    for connector in _dicts(data.get("connectors")):
+        if isinstance(connector.get("name"), str):
+            declared.connectors.append(connector["name"])
+        for obj in _dicts(connector.get("managedObjects")):
+            name = obj.get("objectApiName")
+            if isinstance(name, str) and name not in declared.objects:
+                declared.objects.append(name)
+    declared.objects.sort()
+    groups = data.get("groups")
+    if isinstance(groups, dict):
+        declared.groups = {
+            str(k): [m for m in v if isinstance(m, str)] if isinstance(v, list) else []
+            for k, v in groups.items()
+        }
+    for policy in policies_data:
+        for rule in _dicts(policy.get("rules") if isinstance(policy, dict) else None):
+            if isinstance(rule.get("id"), str):
+                declared.rule_ids.add(rule["id"])
+    return declared
+
+
 def check_policies(
-    policy_docs: list[YamlDocument], connectors_doc: YamlDocument | None
+    policy_docs: list[YamlDocument], declared: Declared
 ) -> list[Diagnostic]:
-    connectors = (
-        (connectors_doc.data or {}).get("connectors") or [] if connectors_doc else []
-    )
-    groups = (connectors_doc.data or {}).get("groups") or {} if connectors_doc else {}
-    context = _PolicyContext(connectors, groups, connectors_doc is not None)
+    context = _PolicyContext(declared)
     out: list[Diagnostic] = []
     for doc in policy_docs:
         out.extend(context.check(doc))
@@ -262,29 +317,24 @@ def check_policies(
 
 
 class _PolicyContext:
-    def __init__(
-        self,
-        connectors: list[dict[str, Any]],
-        groups: dict[str, list[str]],
-        known: bool,
-    ):
-        self.known = known
-        self.connector_names = [c["name"] for c in connectors]
-        self.objects = sorted(
-            {o["objectApiName"] for c in connectors for o in c["managedObjects"]}
-        )
-        self.groups = groups
+    def __init__(self, declared: Declared):
+        self.known = declared.known
+        self.connector_names = declared.connectors
+        self.objects = declared.objects
+        self.groups = declared.groups
+        self.all_rule_ids = set(declared.rule_ids)
         self.rule_ids: dict[str, tuple[str, int]] = {}
-        self.all_rule_ids: set[str] = set()
 
     def check(self, doc: YamlDocument) -> Iterator[Diagnostic]:
         data = doc.data or {}
         rules = data.get("rules") or []
-        self.all_rule_ids.update(rule["id"] for rule in rules)
         for i, rule in enumerate(rules):
-            yield from self._check_rule(doc, ("rules", i), rule)
+            if rule is not None:
+                yield from self._check_rule(doc, ("rules", i), rule)
         names: dict[str, int] = {}
         for i, test in enumerate(data.get("tests") or []):
+            if test is None:
+                continue
             path: KeyPath = ("tests", i)
             if test["name"] in names:
                 yield _at(
@@ -428,6 +478,8 @@ class _PolicyContext:
     def check_expected_rules(self, docs: list[YamlDocument]) -> Iterator[Diagnostic]:
         for doc in docs:
             for i, test in enumerate((doc.data or {}).get("tests") or []):
+                if test is None:
+                    continue
                 for n, rule_id in enumerate(test["expect"].get("rules") or []):
                     if rule_id in self.all_rule_ids:
                         continue

@@ -90,6 +90,9 @@ class YamlDocument:
     data: Any
     spans: dict[KeyPath, Span] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    # Errors that did not stop loading, such as a duplicate key (the first entry
+    # is kept) or a number with leading zeros (kept as the text written).
+    problems: list[Diagnostic] = field(default_factory=list)
 
     def span(self, key_path: KeyPath) -> Span | None:
         """Return the span of `key_path`, or of its nearest ancestor that has one."""
@@ -338,13 +341,16 @@ class _Builder:
         if value in _FALSE:
             return False
         if _LEADING_ZERO.fullmatch(value):
-            raise self.fail(
-                "yaml.leading-zero",
-                f"number {value} has a leading zero",
-                "YAML 1.1 reads it as octal and YAML 1.2 as decimal. Quote it "
-                f"('{value}') to keep the text, or remove the leading zeros.",
-                node,
+            self.document.problems.append(
+                self.fail(
+                    "yaml.leading-zero",
+                    f"number {value} has a leading zero",
+                    "YAML 1.1 reads it as octal and YAML 1.2 as decimal. Quote it "
+                    f"('{value}') to keep the text, or remove the leading zeros.",
+                    node,
+                ).diagnostic
             )
+            return value
         if _INT.fullmatch(value):
             return int(value)
         if _INT_OCT.fullmatch(value):
@@ -368,12 +374,16 @@ class _Builder:
             key = self._key(key_node)
             if key in first_seen:
                 first = first_seen[key].start_mark.line + 1
-                raise self.fail(
-                    "yaml.duplicate-key",
-                    f"duplicate key {key!r} (first defined on line {first})",
-                    "Remove one of the two entries; YAML keeps only one of them.",
-                    key_node,
+                self.document.problems.append(
+                    self.fail(
+                        "yaml.duplicate-key",
+                        f"duplicate key {key!r} (first defined on line {first})",
+                        "Remove one of the two entries. Until then ActionPlane reads "
+                        "the first one.",
+                        key_node,
+                    ).diagnostic
                 )
+                continue
             first_seen[key] = key_node
             result[key] = self.build(
                 value_node, (*key_path, key), self.location(key_node)
