@@ -30,9 +30,11 @@ from actionplane.rules.tokens import Token, TokenKind, tokenize
 class FieldRead:
     """A read of `request.changes.FIELD` or `record.FIELD` in the CEL source.
 
-    `guarded` is true when a `has()` or `in` test of the same field comes
-    earlier in the source, or the read uses the optional form (`.?FIELD`).
-    `line` and `column` locate the field name and count from 1.
+    `guarded` is true when the read uses the optional form (`.?FIELD`), when a
+    top-level `&&` conjunct tests the field (CEL's `&&` is false when any
+    operand is false, whatever the order), or when a `has()` or `in` test of
+    the field comes earlier in the source. `line` and `column` locate the field
+    name and count from 1.
     """
 
     field: str
@@ -70,11 +72,12 @@ class RuleAnalysis:
 def analyze(source: str) -> RuleAnalysis:
     tokens = tokenize(source)
     guards = _guards(tokens)
+    required = required_fields(tokens)
     return RuleAnalysis(
-        reads=tuple(_reads(tokens, guards)),
+        reads=tuple(_reads(tokens, guards, required)),
         guards=frozenset(name for scope, name, _ in guards if scope == "changes"),
         comparisons=tuple(find_comparisons(tokens)),
-        required_fields=required_fields(tokens),
+        required_fields=required,
     )
 
 
@@ -98,15 +101,22 @@ def _guards(tokens: list[Token]) -> list[tuple[Scope, str, int]]:
 
 
 def _reads(
-    tokens: list[Token], guards: list[tuple[Scope, str, int]]
+    tokens: list[Token],
+    guards: list[tuple[Scope, str, int]],
+    required: frozenset[str],
 ) -> list[FieldRead]:
     reads = []
     for ref in find_references(tokens):
         if is_has_call(tokens, ref):
             continue
-        guarded = ref.optional or any(
-            scope == ref.scope and name == ref.field and offset < ref.name.offset
-            for scope, name, offset in guards
+        conjunct_guard = ref.scope == "changes" and ref.field in required
+        guarded = (
+            ref.optional
+            or conjunct_guard
+            or any(
+                scope == ref.scope and name == ref.field and offset < ref.name.offset
+                for scope, name, offset in guards
+            )
         )
         reads.append(
             FieldRead(ref.field, ref.scope, ref.name.line, ref.name.column, guarded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +38,15 @@ def error_route(policy: Policy) -> Route:
 
 
 def compile_rules(
-    workspace: Workspace, backend: CelBackend
+    workspace: Workspace,
+    backend: CelBackend,
+    file_lines: Mapping[str, list[str]] | None = None,
 ) -> tuple[list[CompiledRule], list[Diagnostic]]:
-    """Compile all rules; return those that compiled and a diagnostic per error."""
+    """Compile all rules; return those that compiled and a diagnostic per error.
+
+    `file_lines` maps policy paths to their text, for workspaces loaded from a
+    git revision; other policy files are read from the workspace folder.
+    """
     compiled: list[CompiledRule] = []
     diagnostics: list[Diagnostic] = []
     for index, policy in enumerate(workspace.policies):
@@ -47,7 +54,7 @@ def compile_rules(
             try:
                 handle = backend.compile(rule.id, rule.when)
             except CelCompileError as exc:
-                lines = read_lines(workspace.root, rule.policy_file)
+                lines = policy_lines(workspace, rule.policy_file, file_lines)
                 diagnostics.extend(compile_diagnostics(rule, exc, lines, backend.name))
                 continue
             compiled.append(
@@ -60,6 +67,16 @@ def compile_rules(
                 )
             )
     return compiled, diagnostics
+
+
+def policy_lines(
+    workspace: Workspace,
+    path: str,
+    file_lines: Mapping[str, list[str]] | None = None,
+) -> list[str] | None:
+    if file_lines is not None and path in file_lines:
+        return file_lines[path]
+    return read_lines(workspace.root, path)
 
 
 def compile_diagnostics(

@@ -8,6 +8,7 @@ cel-python. `conformance.yaml` shows each construct on both backends.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from actionplane.rules.references import punct_at, token_at
@@ -64,6 +65,8 @@ def _at_token(tokens: list[Token], i: int, token: Token) -> list[Divergence]:
         _backquoted,
         _three_argument_map,
         _duration_argument,
+        _milliseconds,
+        _nanoseconds,
     )
     found = []
     for check in checks:
@@ -177,6 +180,34 @@ def _duration_argument(
         "duration-of-data",
         "cel-python 0.5.0 parses duration strings with a regular expression that "
         "takes exponential time on some inputs; pass only literals to duration()",
+    )
+
+
+def _milliseconds(tokens: list[Token], i: int, token: Token) -> tuple[str, str] | None:
+    if not _is_member_call(tokens, i, frozenset({"getMilliseconds"})):
+        return None
+    return (
+        "duration-milliseconds",
+        "on a duration, cel-python returns the total milliseconds from "
+        "getMilliseconds() instead of the milliseconds part",
+    )
+
+
+_FRACTION = re.compile(r"\.(\d{7,})")
+
+
+def _nanoseconds(tokens: list[Token], i: int, token: Token) -> tuple[str, str] | None:
+    if not (token.is_ident("timestamp") and punct_at(tokens, i + 1, "(")):
+        return None
+    argument = token_at(tokens, i + 2)
+    if argument is None or argument.kind is not TokenKind.STRING:
+        return None
+    if not _FRACTION.search(argument.value):
+        return None
+    return (
+        "nanoseconds",
+        "cel-python keeps timestamps to the microsecond, so digits after the "
+        "sixth fractional digit are lost and comparisons can differ",
     )
 
 

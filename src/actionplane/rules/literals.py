@@ -188,3 +188,49 @@ def _comparison(
         column=head.column,
         end_column=tail.column + len(tail.text),
     )
+
+
+@dataclass(frozen=True)
+class IntArithmetic:
+    """A field used in arithmetic with an int literal, located at the literal."""
+
+    field: str
+    scope: Scope
+    text: str
+    line: int
+    column: int
+
+
+_ARITHMETIC = ("+", "-", "*", "/", "%")
+
+
+def find_int_arithmetic(tokens: list[Token]) -> list[IntArithmetic]:
+    """Find `F * 2`, `2 + F` and the like, where F is a field value.
+
+    Request and record numbers reach CEL as doubles, and CEL has no arithmetic
+    between double and int, so these fail at evaluation on both backends.
+    """
+    found = []
+    for reference in find_references(tokens):
+        _, end = _operand(tokens, reference)
+        if end < 0:
+            continue
+        after = token_at(tokens, end + 1)
+        before = token_at(tokens, reference.start - 2)
+        if punct_at(tokens, end, *_ARITHMETIC) and _is_int(after):
+            assert after is not None
+            found.append(_arithmetic(reference, after))
+        if punct_at(tokens, reference.start - 1, *_ARITHMETIC) and _is_int(before):
+            assert before is not None
+            found.append(_arithmetic(reference, before))
+    return found
+
+
+def _is_int(token: Token | None) -> bool:
+    return token is not None and token.kind in (TokenKind.INT, TokenKind.UINT)
+
+
+def _arithmetic(reference: Reference, literal: Token) -> IntArithmetic:
+    return IntArithmetic(
+        reference.field, reference.scope, literal.text, literal.line, literal.column
+    )
