@@ -24,6 +24,11 @@ from actionplane.errors import (
 # Command name -> "module:attribute" of the click command, loaded on first use.
 COMMANDS: dict[str, str] = {
     "validate": "actionplane.cli.validate:validate",
+    "check": "actionplane.cli.validate:check",
+    "plan": "actionplane.cli.plan:plan",
+    "apply": "actionplane.cli.plan:apply",
+    "lock": "actionplane.cli.plan:lock",
+    "unlock": "actionplane.cli.plan:unlock",
     "test": "actionplane.cli.test:test",
     "schema": "actionplane.cli.schema:schema",
     "sandbox": "actionplane.cli.sandbox:sandbox",
@@ -46,6 +51,15 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Handled errors are reported here rather than only in `main`, so tests that
+        # drive the group with click's CliRunner see the same output and exit code.
+        try:
+            return super().invoke(ctx)
+        except ActionPlaneError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from actionplane.config.model import Connector, ManagedObject, Workspace
-from actionplane.diagnostics import Diagnostic, error
+from actionplane.diagnostics import Diagnostic, error, warning
 from actionplane.metadata.snapshot import Snapshot
+from actionplane.zoho import hosts
 
 
 def suggest_name(name: str, entries: dict[str, dict[str, Any]]) -> str | None:
@@ -47,15 +48,30 @@ def check_connector_metadata(
         )
         return
     if snapshot.source_host.rstrip("/") != connector.instance_url.rstrip("/"):
-        yield error(
-            "metadata.outdated",
-            f"the snapshot of {connector.name!r} was synced from {snapshot.source_host}, "
-            f"but the connector now points at {connector.instance_url}",
-            f"Run `actionplane connectors sync-metadata {connector.name}` to resync it.",
-            location=connector.location,
-        )
+        yield _source_host_problem(connector, snapshot)
     for obj in connector.managed_objects:
         yield from _check_object(connector, obj, snapshot)
+
+
+def _source_host_problem(connector: Connector, snapshot: Snapshot) -> Diagnostic:
+    """A snapshot from another host: an error across data centers, else a warning.
+
+    A snapshot synced from the embedded Zoho sandbox (a loopback host) is a
+    fair stand-in while onboarding, so it only warns.
+    """
+    make = warning
+    synced = hosts.api_host_parts(snapshot.source_host)
+    configured = hosts.api_host_parts(connector.instance_url)
+    if synced and configured and synced[0] != configured[0]:
+        make = error
+    return make(
+        "metadata.source-host",
+        f"the snapshot of {connector.name!r} was synced from {snapshot.source_host}, "
+        f"but the connector points at {connector.instance_url}",
+        f"Run `actionplane connectors sync-metadata {connector.name}` against the "
+        "org the connector writes to.",
+        location=connector.location,
+    )
 
 
 def _check_object(
