@@ -16,3 +16,43 @@ def workspace(tmp_path: Path) -> Path:
     shutil.copy(REPO_ROOT / "connectors.yaml", root / "connectors.yaml")
     shutil.copytree(REPO_ROOT / "policies", root / "policies")
     return root
+
+
+def catalog_snapshot(
+    connector: str = "zoho-sandbox", host: str = "https://sandbox.zohoapis.com"
+):
+    """A metadata snapshot of the embedded Zoho sandbox's seeded org."""
+    from actionplane.metadata.snapshot import Snapshot, module_entry
+    from actionplane.zoho.sandbox.catalog import load_catalog
+
+    catalog = load_catalog()
+    modules = {
+        module["api_name"]: module_entry(
+            module, list(catalog.fields.get(module["api_name"], ())) or None
+        )
+        for module in catalog.modules
+    }
+    return Snapshot(connector, host, "v8", "2026-01-01T00:00:00Z", modules)
+
+
+@pytest.fixture
+def synced_workspace(workspace: Path) -> Path:
+    """The repo's workspace with a metadata snapshot of the sandbox org."""
+    from actionplane.metadata.snapshot import write_snapshot
+
+    write_snapshot(workspace, catalog_snapshot())
+    return workspace
+
+
+@pytest.fixture
+def git_workspace(synced_workspace: Path) -> Path:
+    """The synced workspace as the first commit of a new git repository."""
+    import git
+
+    repo = git.Repo.init(synced_workspace, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Test User")
+        config.set_value("user", "email", "test@example.com")
+    repo.git.add(A=True)
+    repo.index.commit("Add the workspace")
+    return synced_workspace

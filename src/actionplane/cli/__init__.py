@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "test": "actionplane.cli.test:test",
     "schema": "actionplane.cli.schema:schema",
     "sandbox": "actionplane.cli.sandbox:sandbox",
+    "connectors": "actionplane.cli.connectors:connectors",
     "comment": "actionplane.cli.comment:comment",
 }
 

@@ -81,7 +81,7 @@ class GitHubClient:
         retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         transport: httpx.BaseTransport | None = None,
     ):
-        self._token = token
+        self._token = _Secret(token)
         self._origin = _origin(api_url)
         self._retry_delays = retry_delays
         self._http = httpx.Client(
@@ -210,7 +210,22 @@ class GitHubClient:
 
     def _redact(self, value: object) -> str:
         text = str(value)
-        return text.replace(self._token, "***") if self._token else text
+        token = self._token.value
+        return text.replace(token, "***") if token else text
+
+
+class _Secret:
+    """A string that ``repr`` and ``str`` show as ``***``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
 
 
 def _github_message(response: httpx.Response) -> str:

@@ -42,6 +42,11 @@ _ENTITIES = {
     "[": "&#91;",
     "]": "&#93;",
     "$": "&#36;",
+    # GitHub's autolinker reads the source before references are decoded, so
+    # a link it found next to an escaped character would show the raw
+    # reference. Encoding the ":" of "https:" and the "." of "www." prevents
+    # autolinks in escaped text.
+    ":": "&#58;",
 }
 _TEXT_TABLE = str.maketrans(
     {
@@ -49,18 +54,25 @@ _TEXT_TABLE = str.maketrans(
         "@": "@" + ZERO_WIDTH_JOINER,
         "#": "#" + ZERO_WIDTH_JOINER,
         "\n": "<br>",
+        "\0": "\ufffd",
         **{char: f"&lt;U+{ord(char):04X}&gt;" for char in _BIDI_CONTROLS},
     }
 )
 _CODE_TABLE = str.maketrans(
-    {"\n": " ", **{char: f"<U+{ord(char):04X}>" for char in _BIDI_CONTROLS}}
+    {
+        "\n": " ",
+        "\0": "\ufffd",
+        **{char: f"<U+{ord(char):04X}>" for char in _BIDI_CONTROLS},
+    }
 )
 
 _LINE_ENDING = re.compile(r"\r\n|\r")
 _GH_REFERENCE = re.compile(r"(?i)\bgh-(?=\d)")
+_WWW = re.compile(r"(?i)\bwww\.")
 # A list marker, thematic break or setext underline at the start of a line.
 _LEADING_BLOCK_MARKER = re.compile(r"^(\d{0,9})([-+=.)])")
-_EDGE_WHITESPACE = {" ": "&#32;", "\t": "&#9;"}
+# cmark-gfm trims these from paragraph and table-cell edges.
+_EDGE_WHITESPACE = {char: f"&#{ord(char)};" for char in " \t\x0b\x0c"}
 
 
 class Markdown(str):
@@ -77,12 +89,14 @@ def escape_text(value: object) -> Markdown:
     line, so it is safe in a paragraph (even at the start of a line), in a
     table cell and inside HTML blocks such as ``<summary>``:
 
-    - ``& < > | ` \\ * _ ~ [ ] $`` become numeric character references, so the
-      result contains no raw pipe, HTML tag, code span, emphasis, link or math;
+    - ``& < > | ` \\ * _ ~ [ ] $ :`` and the dot of ``www.`` become character
+      references, so the result contains no raw pipe, HTML tag, code span,
+      emphasis, link, autolink or math;
     - a zero-width joiner follows every ``@`` and ``#`` and the hyphen of
       ``GH-<digit>``, so GitHub creates no mention and no issue reference;
-    - line endings become ``<br>``;
-    - leading and trailing spaces and tabs, and a leading list marker or
+    - line endings become ``<br>``, after a zero-width joiner when the value
+      starts with one;
+    - leading and trailing whitespace, and a leading list marker or
       ``-``/``+``/``=``, become character references so they stay literal;
     - bidirectional control characters are shown as ``<U+202E>`` and so on.
     """
@@ -90,17 +104,21 @@ def escape_text(value: object) -> Markdown:
         return value
     text = _LINE_ENDING.sub("\n", str(value)).translate(_TEXT_TABLE)
     text = _GH_REFERENCE.sub(lambda match: match.group() + ZERO_WIDTH_JOINER, text)
+    text = _WWW.sub(lambda match: match.group()[:3] + "&#46;", text)
     text = _LEADING_BLOCK_MARKER.sub(
         lambda match: f"{match.group(1)}&#{ord(match.group(2))};", text, count=1
     )
-    return Markdown(_escape_edge_whitespace(text))
+    text = _escape_edge_whitespace(text)
+    # A line that starts with a tag can open an HTML block, which would take
+    # the markdown lines after it as raw HTML.
+    return Markdown(ZERO_WIDTH_JOINER + text if text.startswith("<") else text)
 
 
 def _escape_edge_whitespace(text: str) -> str:
-    stripped = text.strip(" \t")
+    stripped = text.strip(" \t\x0b\x0c")
     if stripped == text:
         return text
-    start = len(text) - len(text.lstrip(" \t"))
+    start = len(text) - len(text.lstrip(" \t\x0b\x0c"))
     end = len(stripped) + start
     lead = "".join(_EDGE_WHITESPACE[char] for char in text[:start])
     trail = "".join(_EDGE_WHITESPACE[char] for char in text[end:])

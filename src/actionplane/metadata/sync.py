@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from actionplane.config.model import Connector
-from actionplane.errors import ZohoError
 from actionplane.metadata.diff import MetadataChange, diff_snapshots
 from actionplane.metadata.snapshot import (
     Snapshot,
@@ -113,11 +112,3 @@ def sync_metadata(
     result.path = write_snapshot(workspace_root, live)
     result.written = True
     return result
-
-
-def require_enabled(connector: Connector) -> None:
-    if not connector.is_enabled:
-        raise ZohoError(
-            f"connector {connector.name!r} is disabled (isEnabled: false); enable it in "
-            "connectors.yaml before calling Zoho"
-        )

@@ -1,0 +1,254 @@
+"""Policy impact: replay requests under the old and the new rules and compare.
+
+Requests come from replay sources: the rule tests of both versions, runs the
+state store recorded, and probe requests generated per allowlisted field from
+its picklist stored values and the literals rules compare it with (each
+literal, just below it and just above it). A decision that moves is reported
+as newly allowed, newly needing approval or newly denied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from actionplane.config.model import ActorKind, Route, Workspace
+from actionplane.metadata.snapshot import Snapshot
+from actionplane.rules.analysis import analyze
+
+MAX_EXAMPLES = 5
+CATEGORIES = {
+    Route.ALLOW: "newly_allowed",
+    Route.REQUIRE_APPROVAL: "newly_requires_approval",
+    Route.DENY: "newly_denied",
+}
+
+
+@dataclass(frozen=True)
+class ReplayRequest:
+    source: str  # "rule-test", "recorded-run" or "probe"
+    label: str
+    request: dict[str, Any]
+    record: dict[str, Any] | None = None
+    now: str | None = None
+
+
+class ReplaySource(Protocol):
+    """Anything that yields requests to replay, such as recorded runs."""
+
+    name: str
+
+    def requests(self) -> Iterable[ReplayRequest]: ...
+
+
+Decide = Callable[[ReplayRequest], tuple[Route, list[str]]]
+
+
+@dataclass
+class ImpactExample:
+    label: str
+    source: str
+    request: dict[str, Any]
+    before: str | None
+    after: str
+    rules: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "source": self.source,
+            "request": self.request,
+            "before": self.before,
+            "after": self.after,
+            "rules": self.rules,
+        }
+
+
+@dataclass
+class Impact:
+    replayed: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(CATEGORIES.values(), 0)
+    )
+    examples: dict[str, list[ImpactExample]] = field(
+        default_factory=lambda: {name: [] for name in CATEGORIES.values()}
+    )
+    after_mix: dict[str, int] = field(
+        default_factory=lambda: {r.value: 0 for r in Route}
+    )
+
+    @property
+    def total_replayed(self) -> int:
+        return sum(self.replayed.values())
+
+    @property
+    def moved(self) -> int:
+        return sum(self.counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "replayed": dict(self.replayed),
+            "counts": dict(self.counts),
+            "decision_mix": dict(self.after_mix),
+            "examples": {k: [e.to_dict() for e in v] for k, v in self.examples.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Impact:
+        impact = cls(replayed=dict(data["replayed"]), counts=dict(data["counts"]))
+        impact.after_mix = dict(data.get("decision_mix") or impact.after_mix)
+        impact.examples = {
+            k: [ImpactExample(**e) for e in v] for k, v in data["examples"].items()
+        }
+        return impact
+
+
+def replay(
+    sources: Iterable[ReplaySource], decide_old: Decide | None, decide_new: Decide
+) -> Impact:
+    """Decide every request under both rule sets and tally the moves.
+
+    With no old rule set (nothing applied yet), every request counts as moved
+    from nothing to its new route.
+    """
+    impact = Impact()
+    for source in sources:
+        for item in source.requests():
+            impact.replayed[item.source] = impact.replayed.get(item.source, 0) + 1
+            after, rules = decide_new(item)
+            impact.after_mix[after.value] += 1
+            before = decide_old(item)[0] if decide_old else None
+            if before == after:
+                continue
+            category = CATEGORIES[after]
+            impact.counts[category] += 1
+            if len(impact.examples[category]) < MAX_EXAMPLES:
+                impact.examples[category].append(
+                    ImpactExample(
+                        item.label,
+                        item.source,
+                        item.request,
+                        before.value if before else None,
+                        after.value,
+                        rules,
+                    )
+                )
+    return impact
+
+
+@dataclass
+class RuleTestSource:
+    """The rule tests of both versions, each replayed once."""
+
+    workspaces: list[Workspace]
+    name: str = "rule-test"
+
+    def requests(self) -> Iterator[ReplayRequest]:
+        seen: set[str] = set()
+        for workspace in self.workspaces:
+            for test in workspace.tests:
+                label = f"{test.policy_file}: {test.name}"
+                if label in seen:
+                    continue
+                seen.add(label)
+                yield ReplayRequest(
+                    "rule-test", label, test.request, test.record, test.now
+                )
+
+
+@dataclass
+class ProbeSource:
+    """Probe requests for every allowlisted field of every connector."""
+
+    workspaces: list[Workspace]
+    snapshots: dict[str, Snapshot]
+    name: str = "probe"
+
+    def requests(self) -> Iterator[ReplayRequest]:
+        literals = _literals_by_field(self.workspaces)
+        for connector, obj, field_name in _allowlisted(self.workspaces):
+            entry = (
+                self.snapshots[connector].field(obj, field_name)
+                if connector in self.snapshots
+                else None
+            )
+            for value in probe_values(entry, literals.get(field_name, [])):
+                for kind in ActorKind:
+                    request = {
+                        "connector": connector,
+                        "object": obj,
+                        "recordId": "probe",
+                        "changes": {field_name: {"before": None, "after": value}},
+                        "actor": {
+                            "id": f"probe-{kind.value}",
+                            "kind": kind.value,
+                            "groups": [],
+                        },
+                    }
+                    label = f"{obj}.{field_name} = {value!r} by {kind.value}"
+                    yield ReplayRequest("probe", label, request)
+
+
+def _allowlisted(workspaces: list[Workspace]) -> list[tuple[str, str, str]]:
+    found: set[tuple[str, str, str]] = set()
+    for workspace in workspaces:
+        for connector in workspace.connectors:
+            for obj in connector.managed_objects:
+                for name in obj.allowed_fields:
+                    found.add((connector.name, obj.object_api_name, name))
+    return sorted(found)
+
+
+def _literals_by_field(workspaces: list[Workspace]) -> dict[str, list[Any]]:
+    result: dict[str, list[Any]] = {}
+    for workspace in workspaces:
+        for rule in workspace.rules:
+            for comparison in analyze(rule.when).comparisons:
+                if comparison.kind in ("int", "uint", "double", "string"):
+                    result.setdefault(comparison.field, []).append(comparison.value)
+    return result
+
+
+def probe_values(entry: dict[str, Any] | None, literals: list[Any]) -> list[Any]:
+    """Return probe values: picklist stored values, then each literal and its
+    neighbours (numbers plus and minus one, dates plus and minus a day)."""
+    values: list[Any] = []
+    if entry is not None:
+        values.extend(item["value"] for item in entry.get("picklist") or [])
+    for literal in literals:
+        values.extend(_neighbours(literal))
+    if not values:
+        values.append(_placeholder(entry))
+    unique: list[Any] = []
+    for value in values:
+        if not any(type(value) is type(u) and value == u for u in unique):
+            unique.append(value)
+    return unique
+
+
+def _neighbours(literal: Any) -> list[Any]:
+    if isinstance(literal, bool):
+        return [literal]
+    if isinstance(literal, int | float):
+        return [literal - 1, literal, literal + 1]
+    if isinstance(literal, str):
+        try:
+            day = date.fromisoformat(literal)
+        except ValueError:
+            return [literal]
+        step = timedelta(days=1)
+        return [(day - step).isoformat(), literal, (day + step).isoformat()]
+    return [literal]
+
+
+def _placeholder(entry: dict[str, Any] | None) -> Any:
+    data_type = (entry or {}).get("dataType", "text")
+    if data_type in ("integer", "bigint", "double", "currency", "percent"):
+        return 1
+    if data_type == "date":
+        return date.today().isoformat()
+    if data_type == "boolean":
+        return True
+    return "probe"

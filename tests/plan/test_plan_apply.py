@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import git
+import pytest
+from click.testing import CliRunner
+
+from actionplane.cli import cli
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def commit_change(root: Path, file: str, old: str, new: str, message: str) -> None:
+    path = root / file
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1))
+    repo = git.Repo(root)
+    repo.git.add(A=True)
+    repo.index.commit(message)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> str:
+    return str(tmp_path / "state.db")
+
+
+def plan(root: Path, state: str, *extra: str):
+    return run("plan", "-w", str(root), "--state", state, *extra)
+
+
+def test_first_plan_and_apply(git_workspace, state, tmp_path):
+    saved = tmp_path / "first.json"
+    result = plan(git_workspace, state, "--out", str(saved), "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert "nothing applied yet" in result.output
+    assert f"actionplane apply {saved}" in result.output
+    applied = run("apply", str(saved), "-w", str(git_workspace), "--state", state)
+    assert applied.exit_code == 0, applied.output
+    assert "revision 1" in applied.output
+    again = run("apply", str(saved), "-w", str(git_workspace), "--state", state)
+    assert again.exit_code == 0, again.output
+    assert "No changes: revision 1" in again.output
+    unchanged = plan(git_workspace, state, "--detailed-exitcode")
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "No changes" in unchanged.output
+
+
+def test_raised_threshold_shows_decision_diff(git_workspace, state, tmp_path):
+    first = tmp_path / "first.json"
+    plan(git_workspace, state, "--out", str(first))
+    assert (
+        run("apply", str(first), "-w", str(git_workspace), "--state", state).exit_code
+        == 0
+    )
+    commit_change(
+        git_workspace,
+        "policies/deals.yaml",
+        "> 100000.0",
+        "> 250000.0",
+        "Raise the threshold",
+    )
+    result = plan(git_workspace, state, "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "<!-- actionplane:plan" in result.output
+    assert "newly allowed" in result.output
+    match = re.search(r"(\d+) newly allowed", result.output)
+    assert match and int(match.group(1)) > 0
+    assert "large-amount-needs-approval" in result.output
+
+
+def test_stale_plan_names_newer_revision(git_workspace, state, tmp_path):
+    first = tmp_path / "first.json"
+    plan(git_workspace, state, "--out", str(first))
+    run("apply", str(first), "-w", str(git_workspace), "--state", state)
+    commit_change(
+        git_workspace,
+        "policies/deals.yaml",
+        "> 100000.0",
+        "> 250000.0",
+        "Raise the threshold",
+    )
+    older = tmp_path / "older.json"
+    plan(git_workspace, state, "--out", str(older))
+    commit_change(
+        git_workspace,
+        "policies/deals.yaml",
+        "> 250000.0",
+        "> 200000.0",
+        "Lower it a bit",
+    )
+    newer = tmp_path / "newer.json"
+    plan(git_workspace, state, "--out", str(newer))
+    assert (
+        run("apply", str(newer), "-w", str(git_workspace), "--state", state).exit_code
+        == 0
+    )
+    refused = run("apply", str(older), "-w", str(git_workspace), "--state", state)
+    assert refused.exit_code == 1
+    head = git.Repo(git_workspace).head.commit.hexsha[:12]
+    assert "stale" in refused.output
+    assert f"revision 2 (commit {head})" in refused.output
+
+
+def test_edited_plan_file_is_rejected(git_workspace, state, tmp_path):
+    saved = tmp_path / "plan.json"
+    plan(git_workspace, state, "--out", str(saved))
+    data = json.loads(saved.read_text())
+    data["desired"]["files"]["policies/deals.yaml"] += "\n# sneaky\n"
+    saved.write_text(json.dumps(data))
+    refused = run("apply", str(saved), "-w", str(git_workspace), "--state", state)
+    assert refused.exit_code == 1
+    assert "does not match its digest" in refused.output
+
+
+def test_plan_refused_when_metadata_moved(git_workspace, state, tmp_path):
+    saved = tmp_path / "plan.json"
+    plan(git_workspace, state, "--out", str(saved))
+    from actionplane.metadata.snapshot import load_snapshot, write_snapshot
+
+    snapshot = load_snapshot(git_workspace, "zoho-sandbox")
+    snapshot.modules["Deals"]["fields"]["Next_Step"]["length"] = 10
+    write_snapshot(git_workspace, snapshot)
+    refused = run("apply", str(saved), "-w", str(git_workspace), "--state", state)
+    assert refused.exit_code == 1
+    assert "Deals.Next_Step changed" in refused.output
+
+
+def test_base_ref_plan_for_pull_requests(git_workspace, tmp_path):
+    repo = git.Repo(git_workspace)
+    repo.git.checkout("-b", "widen")
+    commit_change(
+        git_workspace,
+        "connectors.yaml",
+        "allowedFields: [Title, Phone, Description]",
+        "allowedFields: [Title, Phone, Description, Email]",
+        "Allow Email",
+    )
+    result = run("plan", "-w", str(git_workspace), "--base", "main", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["format_version"] == "1"
+    assert data["base"]["kind"] == "ref"
+    kinds = [(c["kind"], c["subject"], c["risk"]) for c in data["changes"]]
+    assert ("allowlist", "zoho-sandbox.Contacts.Email", "medium") in kinds
+    saved = tmp_path / "pr.json"
+    run("plan", "-w", str(git_workspace), "--base", "main", "--out", str(saved))
+    refused = run(
+        "apply", str(saved), "-w", str(git_workspace), "--state", str(tmp_path / "s.db")
+    )
+    assert refused.exit_code == 1
+    assert "cannot be applied" in refused.output
+
+
+def test_check_finds_read_only_field_and_picklist_label(git_workspace):
+    repo = git.Repo(git_workspace)
+    repo.git.checkout("-b", "bad")
+    commit_change(
+        git_workspace,
+        "connectors.yaml",
+        "allowedFields: [Stage, Amount, Closing_Date, Next_Step]",
+        "allowedFields: [Stage, Amount, Closing_Date, Next_Step, Expected_Revenue]",
+        "Allow Expected_Revenue",
+    )
+    commit_change(
+        git_workspace,
+        "policies/deals.yaml",
+        'request.changes.Stage.after == "Closed Won"',
+        'request.changes.Stage.after == "Identify Decision Makers"',
+        "Use a label",
+    )
+    result = run("check", "-w", str(git_workspace))
+    assert result.exit_code == 1
+    assert (
+        "error[metadata.field-not-writable]: Deals.Expected_Revenue cannot be written"
+        in result.output
+    )
+    assert "--> connectors.yaml:31:65" in result.output
+    assert "error[rule.literal-type]" in result.output
+    assert "its stored value is 'Id. Decision Makers'" in result.output
+    assert re.search(r"--> policies/deals\.yaml:\d+:\d+", result.output)
+
+
+def test_second_apply_fails_naming_the_holder(git_workspace, state, tmp_path):
+    from actionplane.state import open_state
+
+    saved = tmp_path / "plan.json"
+    plan(git_workspace, state, "--out", str(saved))
+    store = open_state(Path(state), git_workspace)
+    store.acquire_lock("apply", "dana@ci-runner-7 pid 4242", "apply plan-abc", 600)
+    refused = run("apply", str(saved), "-w", str(git_workspace), "--state", state)
+    store.close()
+    assert refused.exit_code == 1
+    assert "dana@ci-runner-7 pid 4242" in refused.output
+    assert "apply plan-abc" in refused.output
+
+
+def test_second_apply_waits_for_the_lock(git_workspace, state, tmp_path):
+    import threading
+
+    from actionplane.state import open_state
+
+    saved = tmp_path / "plan.json"
+    plan(git_workspace, state, "--out", str(saved))
+    store = open_state(Path(state), git_workspace)
+    held = store.acquire_lock("apply", "first-apply", "apply", 600)
+    store.close()
+
+    def release() -> None:
+        other = open_state(Path(state), git_workspace)
+        other.release_lock(held.id, "first-apply")
+        other.close()
+
+    timer = threading.Timer(0.5, release)
+    timer.start()
+    try:
+        applied = run(
+            "apply",
+            str(saved),
+            "-w",
+            str(git_workspace),
+            "--state",
+            state,
+            "--lock-timeout",
+            "10",
+        )
+    finally:
+        timer.join()
+    assert applied.exit_code == 0, applied.output
+    assert "revision 1" in applied.output
+
+
+def test_lock_list_and_unlock(git_workspace, state):
+    from actionplane.state import open_state
+
+    store = open_state(Path(state), git_workspace)
+    held = store.acquire_lock("apply", "stuck-runner", "apply plan-x", 600)
+    store.close()
+    listed = run("lock", "list", "-w", str(git_workspace), "--state", state)
+    assert held.id in listed.output
+    assert "stuck-runner" in listed.output
+    removed = run("unlock", held.id, "-w", str(git_workspace), "--state", state)
+    assert removed.exit_code == 0, removed.output
+    assert (
+        "No locks held."
+        in run("lock", "list", "-w", str(git_workspace), "--state", state).output
+    )
