@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -23,3 +24,13 @@ def github() -> Iterator[RunningFakeGitHub]:
     state = FakeGitHub(tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"})
     with RunningFakeGitHub(state) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def restore_actionplane_logger() -> Iterator[None]:
+    """Undo the handler and level that the CLI installs on each run."""
+    logger = logging.getLogger("actionplane")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)

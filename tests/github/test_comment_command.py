@@ -285,7 +285,7 @@ def test_token_in_no_output(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="actionplane")
     path = plan_markdown(tmp_path, 3)
     outputs = [run_main(["-vv", "comment", "--markdown-file", str(path)], capsys)]
     wrong = "ghs_wrongTok3nButSecret88"

@@ -140,7 +140,7 @@ def test_unreachable_server_error() -> None:
 def test_one_log_line_per_call(
     github: RunningFakeGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="actionplane")
 
     with client_for(github) as client:
         client.create_comment(REPO, PR_NUMBER, "plan")
