@@ -56,3 +56,37 @@ def git_workspace(synced_workspace: Path) -> Path:
     repo.git.add(A=True)
     repo.index.commit("Add the workspace")
     return synced_workspace
+
+
+@pytest.fixture
+def zoho_sandbox():
+    """The embedded Zoho sandbox on a free loopback port."""
+    from actionplane.zoho.sandbox import SandboxServer
+
+    server = SandboxServer(port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch, tmp_path: Path) -> dict[str, str]:
+    """Environment with the sandbox credentials and a private token cache."""
+    from actionplane.zoho.sandbox import seed
+
+    for name, value in seed.ENV_VARS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ACTIONPLANE_CACHE_DIR", str(tmp_path / "token-cache"))
+    return dict(seed.ENV_VARS)
+
+
+def point_at(root: Path, url: str) -> None:
+    """Point the workspace's connector at `url` for both accounts and API calls."""
+    path = root / "connectors.yaml"
+    text = path.read_text()
+    text = text.replace("https://accounts.zoho.com", url).replace(
+        "https://sandbox.zohoapis.com", url
+    )
+    path.write_text(text)

@@ -82,11 +82,12 @@ def connect(
         sync_connector,
         validate_connector,
     )
-    from actionplane.onboarding.write import save_connector
+    from actionplane.onboarding.write import ensure_gitignore, save_connector
     from actionplane.state import open_state
 
     parsed = read_payload(payload, name=name, env_prefix=env_prefix)
     created = save_connector(workspace, parsed.connector)
+    ensure_gitignore(workspace)
     connector = _connector(workspace, parsed.connector["name"])
     verb = "Added" if created else "Updated"
     click.echo(f"1. {verb} connector {connector.name!r} in connectors.yaml.")

@@ -112,3 +112,26 @@ def save_connector(root: Path, connector: dict[str, Any]) -> bool:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return created
+
+
+GITIGNORE_LINES = ("/.actionplane/*", "!/.actionplane/metadata/")
+
+
+def ensure_gitignore(root: Path) -> bool:
+    """Keep local state out of git while the metadata snapshots stay in.
+
+    Append the two lines to the workspace's `.gitignore` when they are
+    missing; return True when the file changed.
+    """
+    path = root / ".gitignore"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in present]
+    if not missing:
+        return False
+    prefix = "" if not text or text.endswith("\n") else "\n"
+    header = "# ActionPlane: local state stays out of git; metadata snapshots are committed.\n"
+    path.write_text(
+        text + prefix + header + "\n".join(missing) + "\n", encoding="utf-8"
+    )
+    return True
