@@ -9,18 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from zoho_client_testing import (
-    CLIENT_SECRET,
-    DEAL_ID,
-    MODIFIED_TIME,
-    REFRESH_TOKEN,
-    FakeZoho,
-    deal,
-    json_body,
-    json_response,
-    no_wait_retry,
-    zoho_error,
-)
 
 from actionplane.zoho.client import ZohoClient
 from actionplane.zoho.errors import (
@@ -36,6 +24,19 @@ from actionplane.zoho.errors import (
 from actionplane.zoho.tokens import FileTokenCache
 from actionplane.zoho.transport import RetryPolicy, ZohoExchange
 from actionplane.zoho.writes import WriteOutcome
+
+from .zoho_client_testing import (
+    CLIENT_SECRET,
+    DEAL_ID,
+    MODIFIED_TIME,
+    REFRESH_TOKEN,
+    FakeZoho,
+    deal,
+    json_body,
+    json_response,
+    no_wait_retry,
+    zoho_error,
+)
 
 RECORD_PATH = f"/crm/v8/Deals/{DEAL_ID}"
 OTHER_ID = "4200017000000527011"

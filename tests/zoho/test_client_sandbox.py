@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from zoho_client_testing import make_connector
 
 from actionplane.zoho.client import ZohoClient
 from actionplane.zoho.errors import (
@@ -27,6 +26,8 @@ from actionplane.zoho.sandbox import SandboxServer, seed
 from actionplane.zoho.tokens import FileTokenCache
 from actionplane.zoho.transport import RetryPolicy, ZohoExchange
 from actionplane.zoho.writes import WriteOutcome
+
+from .zoho_client_testing import make_connector
 
 DEAL_ID = seed.SAMPLE_DEAL_ID
 OTHER_DEAL_ID = "3652397000000330002"

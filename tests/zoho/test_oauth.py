@@ -9,19 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from zoho_client_testing import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    DEAL_ID,
-    ENV,
-    REFRESH_TOKEN,
-    FakeZoho,
-    deal,
-    form_fields,
-    json_response,
-    make_connector,
-    zoho_error,
-)
 
 from actionplane.errors import ZohoError
 from actionplane.zoho.client import ZohoClient
@@ -40,6 +27,20 @@ from actionplane.zoho.tokens import (
     FileTokenCache,
     cache_key,
     default_cache_dir,
+)
+
+from .zoho_client_testing import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DEAL_ID,
+    ENV,
+    REFRESH_TOKEN,
+    FakeZoho,
+    deal,
+    form_fields,
+    json_response,
+    make_connector,
+    zoho_error,
 )
 
 RECORD_PATH = f"/crm/v8/Deals/{DEAL_ID}"
