@@ -250,3 +250,70 @@ def test_lock_list_and_unlock(git_workspace, state):
         "No locks held."
         in run("lock", "list", "-w", str(git_workspace), "--state", state).output
     )
+
+
+def promote(root: Path) -> None:
+    commit_change(
+        root,
+        "connectors.yaml",
+        "instanceUrl: https://sandbox.zohoapis.com\n    apiVersion: v8\n    isSandbox: true",
+        "instanceUrl: https://www.zohoapis.com\n    apiVersion: v8\n    isSandbox: false",
+        "Promote to production",
+    )
+
+
+def add_sandbox_evidence(store, object_name: str, *, rollback: bool = True) -> None:
+    common = dict(
+        connector="zoho-sandbox",
+        object=object_name,
+        record_id="1",
+        actor_id="avery",
+        actor_kind="human",
+        digest="sha256:x",
+        revision_serial=1,
+        request={"object": object_name, "changes": {}},
+        decision={"route": "allow"},
+    )
+    store.create_run(status="previewed", dry_run=True, **common)
+    live = store.create_run(status="executed", dry_run=False, **common)
+    store.add_approval(live.id, "dana.lee", "approve", "ok", "sha256:x")
+    if rollback:
+        store.create_run(status="rolled_back", dry_run=False, **common)
+
+
+def test_promotion_needs_sandbox_evidence(git_workspace, state, tmp_path):
+    first = tmp_path / "first.json"
+    plan(git_workspace, state, "--out", str(first))
+    run("apply", str(first), "-w", str(git_workspace), "--state", state)
+    promote(git_workspace)
+    refused = plan(git_workspace, state)
+    assert refused.exit_code == 1
+    assert "promotion.missing-sandbox-evidence" in refused.output
+    assert (
+        "Deals: missing a dry run, an approved live write verified by read-back, a verified rollback"
+        in refused.output
+    )
+
+
+def test_promotion_passes_with_full_evidence(git_workspace, state, tmp_path):
+    from actionplane.state import open_state
+
+    first = tmp_path / "first.json"
+    plan(git_workspace, state, "--out", str(first))
+    run("apply", str(first), "-w", str(git_workspace), "--state", state)
+    store = open_state(Path(state), git_workspace)
+    for name in ("Deals", "Accounts"):
+        add_sandbox_evidence(store, name)
+    add_sandbox_evidence(store, "Contacts", rollback=False)
+    store.close()
+    promote(git_workspace)
+    partial = plan(git_workspace, state)
+    assert partial.exit_code == 1
+    assert "Contacts: missing a verified rollback" in partial.output
+    assert "Deals: missing" not in partial.output
+    store = open_state(Path(state), git_workspace)
+    add_sandbox_evidence(store, "Contacts")
+    store.close()
+    allowed = plan(git_workspace, state)
+    assert allowed.exit_code == 0, allowed.output
+    assert "promotes the connector from sandbox to production" in allowed.output

@@ -68,9 +68,13 @@ def plan(
     """
     from actionplane.plan.make import make_plan
     from actionplane.plan.render import render_json, render_plan_text
-    from actionplane.state import open_state
+    from actionplane.state import maybe_open_state, open_state
 
-    state = None if base_ref else open_state(state_path, workspace)
+    state = (
+        maybe_open_state(state_path, workspace)
+        if base_ref
+        else open_state(state_path, workspace)
+    )
     try:
         result = make_plan(workspace, ref=ref, base_ref=base_ref, state=state)
     finally:

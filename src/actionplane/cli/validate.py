@@ -9,6 +9,7 @@ import click
 from actionplane.cli.options import (
     color_option,
     format_option,
+    state_option,
     use_color,
     workspace_option,
 )
@@ -70,8 +71,15 @@ def validate(
     default=None,
     help="CEL backend to compile with [default: the workspace's].",
 )
+@state_option
 @color_option
-def check(workspace: Path, output_format: str, backend: str | None, color: str) -> None:
+def check(
+    workspace: Path,
+    output_format: str,
+    backend: str | None,
+    state_path: Path | None,
+    color: str,
+) -> None:
     """Run `validate`, then check the workspace against the metadata snapshots.
 
     Catches what Zoho would reject: unknown modules and fields (with the
@@ -81,8 +89,14 @@ def check(workspace: Path, output_format: str, backend: str | None, color: str) 
         actionplane check --format sarif > actionplane.sarif
     """
     from actionplane.reconcile.validate import check_workspace
+    from actionplane.state import maybe_open_state
 
-    result = check_workspace(workspace, backend)
+    state = maybe_open_state(state_path, workspace)
+    try:
+        result = check_workspace(workspace, backend, state=state)
+    finally:
+        if state is not None:
+            state.close()
     emit_diagnostics(
         result.diagnostics,
         output_format,

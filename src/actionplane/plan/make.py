@@ -23,6 +23,7 @@ from actionplane.plan.impact import (
     replay,
 )
 from actionplane.plan.model import Base, Plan
+from actionplane.reconcile.promotion import promotion_gate
 from actionplane.state.base import StateStore
 
 IMPACT_KINDS = {
@@ -102,6 +103,7 @@ def make_plan(
     else:
         base, old_bundle = base_from_state(state)
     old_workspace = _load_quietly(root, old_bundle)
+    checked.diagnostics += promotion_gate(old_workspace, checked.workspace, state)
     changes = diff_workspaces(old_workspace, checked.workspace, snapshots)
     changes += metadata_changes(old_bundle, snapshots)
     impact = None

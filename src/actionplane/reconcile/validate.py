@@ -10,7 +10,9 @@ from actionplane.diagnostics import Diagnostic, error, has_errors, sort_key
 from actionplane.errors import ActionPlaneError
 from actionplane.metadata.snapshot import Snapshot, load_snapshot
 from actionplane.reconcile.metadata_checks import check_connector_metadata
+from actionplane.reconcile.promotion import promotion_gate
 from actionplane.reconcile.rule_checks import check_rule_tests, check_rules
+from actionplane.state.base import StateStore
 
 
 @dataclass
@@ -73,6 +75,7 @@ def check_workspace(
     backend_name: str | None = None,
     overrides: dict[str, str] | None = None,
     snapshots: dict[str, Snapshot] | None = None,
+    state: StateStore | None = None,
 ) -> CheckResult:
     """Run `validate`, then check connectors, rules and tests against metadata."""
     from actionplane.rules.positions import read_lines
@@ -96,6 +99,19 @@ def check_workspace(
             lines[policy.path] = found
     problems += check_rules(workspace, snapshots, lines)
     problems += check_rule_tests(workspace, snapshots)
+    if state is not None:
+        problems += promotion_gate(_active_workspace(root, state), workspace, state)
     result.diagnostics = sorted(result.diagnostics + problems, key=sort_key)
     result.snapshots = snapshots
     return result
+
+
+def _active_workspace(root: Path, state: StateStore) -> Workspace | None:
+    """Return the workspace of the active revision, or None when none is applied."""
+    from actionplane.plan.bundle import ConfigBundle
+
+    revision = state.active_revision()
+    if revision is None:
+        return None
+    workspace, _ = ConfigBundle.from_dict(revision.config_snapshot).load(root)
+    return workspace

@@ -54,3 +54,15 @@ def open_state(path: Path | None, workspace_root: Path) -> StateStore:
             f" {path.parent} first, or fix the --state path or {STATE_ENV_VAR}."
         )
     return SQLiteStateStore(path)
+
+
+def maybe_open_state(path: Path | None, workspace_root: Path) -> StateStore | None:
+    """Open the state only when one was named or already exists; else return None.
+
+    Read-only callers such as pull-request plans use it, so they never create an
+    empty state next to a workspace that keeps its state elsewhere.
+    """
+    named = path is not None or bool(os.environ.get(STATE_ENV_VAR))
+    if not named and not default_state_path(workspace_root).is_file():
+        return None
+    return open_state(path, workspace_root)
