@@ -218,7 +218,9 @@ class RunningFakeGitHub:
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
         state.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def __enter__(self) -> RunningFakeGitHub:
         self._thread.start()
