@@ -1,6 +1,6 @@
 """An in-memory GitHub REST server for the issue-comment endpoints.
 
-It listens on 127.0.0.1 on a free port and answers the calls the client makes:
+It listens on 127.0.0.1 on a free port and serves the calls the client makes:
 list comments (paginated with ``Link`` headers, ``per_page`` up to 100),
 create, update and delete. Tokens are checked on every call; a token marked
 read-only gets GitHub's 403 "Resource not accessible by integration" on

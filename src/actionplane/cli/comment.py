@@ -164,7 +164,7 @@ def _read_plan(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(plan, dict):
         raise PlanError(
-            f"The plan file {path} holds a JSON {type(plan).__name__}, not an "
+            f"The plan file {path} contains a JSON {type(plan).__name__}, not an "
             "object. Write it again with `actionplane plan --out FILE`."
         )
     return plan

@@ -2,7 +2,7 @@
 
 Each body starts with a hidden marker line that names the workspace and the
 part, so a later run finds and edits the same comments instead of adding new
-ones. Part 1 holds the title and the whole summary; folded sections fill the
+ones. Part 1 contains the title and the whole summary; folded sections fill the
 remaining room and continue in further parts; the footer ends the last part.
 """
 

@@ -21,7 +21,7 @@ class Section:
 
 @dataclass(frozen=True)
 class CommentContent:
-    """What a plan comment says, in reading order.
+    """The text of a plan comment, in reading order.
 
     ``workspace`` names the sticky comment: one comment thread per workspace
     and pull request. ``title`` is plain text. ``summary`` is markdown that is

@@ -1,7 +1,7 @@
 """Post a plan comment, or write it to the job summary when the token cannot.
 
 Pull requests from forks run with a read-only ``GITHUB_TOKEN``, and GitHub
-answers a comment write with 403 "Resource not accessible by integration".
+rejects a comment write with 403 "Resource not accessible by integration".
 The plan then goes to the file named by ``GITHUB_STEP_SUMMARY``, which GitHub
 shows on the workflow run's summary page. The outcome decides the exit code:
 
@@ -31,7 +31,7 @@ class PublishError(ActionPlaneError):
 
 @dataclass(frozen=True)
 class PublishOutcome:
-    """Where the plan went: the synced comments, or the job summary file."""
+    """The destination of the plan: the synced comments, or the job summary file."""
 
     comments: StickyResult | None = None
     summary_path: Path | None = None

@@ -2,8 +2,9 @@
 
 A cut happens at a line boundary. When it falls inside a code fence, a
 ``<details>`` block or a table, the chunk before it closes the construct and
-the chunk after it opens it again: the fence with its info string, the details
-block with its summary marked "(continued)", the table with its header rows.
+the chunk after it opens it again. A fence reopens with its info string, a
+details block with its summary marked "(continued)", a table with its header
+rows.
 Only constructs that start within three spaces of the left margin are
 recognised, which covers what the plan renderer and the markdown helpers write.
 """
@@ -43,7 +44,7 @@ def split_markdown(text: str, limit: int, first_limit: int | None = None) -> lis
     """Split markdown into chunks of at most ``limit`` UTF-16 code units.
 
     ``first_limit``, when given, applies to the first chunk instead, so the
-    text can fill the room left in a comment; the first chunk is empty when
+    text can fill the room left in a comment. The first chunk is empty when
     not even the first line fits there. Text that fits is returned as one
     chunk, unchanged. Raises ``ValueError`` when a limit is too small to hold
     the lines that close and reopen the constructs open at a cut.

@@ -18,7 +18,7 @@ from actionplane.github.context import PullRequest
 
 @dataclass
 class StickyResult:
-    """What a sync changed; ``urls`` lists the parts in order."""
+    """Comment ids a sync created, updated, left or deleted, and part URLs in order."""
 
     updated: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
