@@ -259,6 +259,14 @@ def test_default_now_is_current_time(backend: str) -> None:
     assert decision.matched_rules == ("current-year",)
 
 
+def test_unread_variables_are_not_converted(backend: str) -> None:
+    """A value CEL cannot hold is rejected only when a rule reads its variable."""
+    reads_request = rule("reads-request", '"Stage" in request.changes')
+    rule_set = RuleSet(workspace(policy(reads_request)), backend)
+    decision = rule_set.decide(change_request(Stage=("a", "b")), record={"x": object()})
+    assert decision.matched_rules == ("reads-request",)
+
+
 def test_decision_to_dict_is_json(backend: str) -> None:
     decision = decide_with(
         backend, LARGE_AMOUNT, request=change_request(Amount=(1.0, 150000.0))
@@ -296,7 +304,8 @@ def test_compile_error_raises_with_diagnostics(backend: str) -> None:
 
 
 def test_unsupported_value_type_names_path(backend: str) -> None:
-    rule_set = RuleSet(workspace(policy(rule("any", "true"))), backend)
+    reads_request = rule("reads", "size(request.changes) > 5")
+    rule_set = RuleSet(workspace(policy(reads_request)), backend)
     request = change_request(Stage=("a", object()))
     with pytest.raises(
         RuleError, match=r"request\.changes\.Stage\.after has type object"

@@ -10,7 +10,7 @@ import importlib
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -69,10 +69,13 @@ class CelBackend(ABC):
         record: Mapping[str, Any],
         connector: Mapping[str, Any],
         now: datetime,
+        include: Collection[str] = VARIABLES,
     ) -> Any:
         """Build the variables of one request, normalised for this engine.
 
         Build it once per request and pass it to `evaluate` for every rule.
+        Only the variables named in `include` are converted; a rule that reads
+        another one fails at evaluation.
         """
 
     @abstractmethod

@@ -14,7 +14,7 @@ Facts about cel-expr-python 0.1.3 that this module relies on:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from cel_expr_python import cel
 from cel_expr_python.ext import ext_optional, ext_strings
 
 from actionplane.rules.backend import (
+    VARIABLES,
     CelBackend,
     CelCompileError,
     CompileProblem,
@@ -79,30 +80,40 @@ class CelExprBackend(CelBackend):
         record: Mapping[str, Any],
         connector: Mapping[str, Any],
         now: datetime,
+        include: Collection[str] = VARIABLES,
     ) -> Any:
-        return self.env.Activation(
-            {
-                "request": normalize(request, "request"),
-                "record": normalize(record, "record"),
-                "connector": normalize(connector, "connector"),
-                "now": as_utc(now),
-                "today": utc_date(now),
-            }
-        )
+        data: dict[str, Any] = {}
+        if "request" in include:
+            data["request"] = normalize(request, "request")
+        if "record" in include:
+            data["record"] = normalize(record, "record")
+        if "connector" in include:
+            data["connector"] = normalize(connector, "connector")
+        if "now" in include:
+            data["now"] = as_utc(now)
+        if "today" in include:
+            data["today"] = utc_date(now)
+        return self.env.Activation(data)
 
     def evaluate(self, compiled: Sequence[Any], activation: Any) -> list[RuleResult]:
-        return [_evaluate_one(expression, activation) for expression in compiled]
+        # One loop without helper calls: this runs for every rule of every request.
+        results: list[RuleResult] = []
+        for expression in compiled:
+            try:
+                value = expression.eval(activation)
+            except RuntimeError as exc:
+                results.append(_clean(str(exc)))
+                continue
+            plain = value.value()
+            if plain is True or plain is False:
+                results.append(plain)
+            else:
+                results.append(_not_bool(value))
+        return results
 
 
-def _evaluate_one(expression: Any, activation: Any) -> RuleResult:
-    try:
-        value = expression.eval(activation)
-    except RuntimeError as exc:
-        return _clean(str(exc))
+def _not_bool(value: Any) -> str:
     kind = value.type()
-    if kind == cel.Type.BOOL:
-        result: bool = value.value()
-        return result
     if kind == cel.Type.ERROR:
         return _clean(str(value.value()))
     return f"the rule returned {kind} {value.plain_value()!r}, not bool"

@@ -17,7 +17,7 @@ Facts about cel-python 0.5.0 that this module relies on:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,14 +76,21 @@ class CelPythonBackend(CelBackend):
         record: Mapping[str, Any],
         connector: Mapping[str, Any],
         now: datetime,
+        include: Collection[str] = VARIABLES,
     ) -> Any:
-        return {
-            "request": json_to_cel(normalize(request, "request")),
-            "record": json_to_cel(normalize(record, "record")),
-            "connector": json_to_cel(normalize(connector, "connector")),
-            "now": celtypes.TimestampType(as_utc(now)),
-            "today": celtypes.StringType(utc_date(now)),
-        }
+        data: dict[str, Any] = {}
+        for name, value in (
+            ("request", request),
+            ("record", record),
+            ("connector", connector),
+        ):
+            if name in include:
+                data[name] = json_to_cel(normalize(value, name))
+        if "now" in include:
+            data["now"] = celtypes.TimestampType(as_utc(now))
+        if "today" in include:
+            data["today"] = celtypes.StringType(utc_date(now))
+        return data
 
     def evaluate(self, compiled: Sequence[Any], activation: Any) -> list[RuleResult]:
         return [_evaluate_one(program, activation) for program in compiled]

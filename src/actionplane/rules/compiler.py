@@ -9,9 +9,10 @@ from typing import Any
 from actionplane.config.model import Policy, Route, Rule, Workspace
 from actionplane.diagnostics import Diagnostic, Location, error
 from actionplane.rules.analysis import required_fields
-from actionplane.rules.backend import CelBackend, CelCompileError
+from actionplane.rules.backend import VARIABLES, CelBackend, CelCompileError
+from actionplane.rules.decision import TraceEntry, TraceOutcome
 from actionplane.rules.positions import excerpt, file_position, read_lines
-from actionplane.rules.tokens import tokenize
+from actionplane.rules.tokens import Token, TokenKind, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,15 +20,21 @@ class CompiledRule:
     """A compiled rule with what the engine needs to select and route it.
 
     `required` lists fields the request must change for the rule to be true
-    (see `analysis.required_fields`); `error_route` is where the request goes
-    when the rule fails at evaluation.
+    (see `analysis.required_fields`), `variables` the top-level CEL variables
+    the source names, and `error_route` where the request goes when the rule
+    fails at evaluation. `matched_entry` is the trace entry of a match.
     """
 
     rule: Rule
     policy_index: int
     compiled: Any
     required: frozenset[str]
+    variables: frozenset[str]
     error_route: Route
+    matched_entry: TraceEntry
+    # Route ranks stored as ints because enum hashing is slow in the hot path.
+    route_rank: int
+    error_rank: int
 
 
 def error_route(policy: Policy) -> Route:
@@ -57,16 +64,47 @@ def compile_rules(
                 lines = policy_lines(workspace, rule.policy_file, file_lines)
                 diagnostics.extend(compile_diagnostics(rule, exc, lines, backend.name))
                 continue
+            tokens = tokenize(rule.when)
             compiled.append(
                 CompiledRule(
                     rule=rule,
                     policy_index=index,
                     compiled=handle,
-                    required=required_fields(tokenize(rule.when)),
+                    required=required_fields(tokens),
+                    variables=_variables(tokens),
                     error_route=error_route(policy),
+                    matched_entry=_matched_entry(rule),
+                    route_rank=rule.route.rank,
+                    error_rank=error_route(policy).rank,
                 )
             )
     return compiled, diagnostics
+
+
+def _variables(tokens: list[Token]) -> frozenset[str]:
+    """Return the top-level variables a rule may read.
+
+    A name counts unless it follows `.`, so a comprehension variable that
+    shadows `record` only adds `record` needlessly; no read is ever missed.
+    """
+    return frozenset(
+        token.value
+        for i, token in enumerate(tokens)
+        if token.kind is TokenKind.IDENT
+        and token.value in VARIABLES
+        and not (i and tokens[i - 1].is_punct("."))
+    )
+
+
+def _matched_entry(rule: Rule) -> TraceEntry:
+    return TraceEntry(
+        TraceOutcome.MATCHED,
+        rule.route,
+        rule.message or rule.description or f"rule {rule.id!r} matched",
+        rule.id,
+        rule.policy_file,
+        rule.location.line if rule.location else None,
+    )
 
 
 def policy_lines(

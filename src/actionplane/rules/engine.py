@@ -23,16 +23,33 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from actionplane.config.model import ActorKind, Route, Workspace, most_restrictive
+from actionplane.config.model import ActorKind, Route, Workspace
 from actionplane.diagnostics import has_errors
 from actionplane.errors import RuleError
 from actionplane.rules.backend import CelBackend, RuleResult, get_backend
 from actionplane.rules.compiler import CompiledRule, compile_rules
 from actionplane.rules.decision import Decision, TraceEntry, TraceOutcome
-from actionplane.rules.guard import GuardResult, check_allowlist
+from actionplane.rules.guard import AllowlistGuard, GuardResult
 from actionplane.rules.normalize import record_values
 
 _ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
+_BY_RANK = sorted(Route, key=lambda route: route.rank)
+_NO_POLICY = TraceEntry(
+    TraceOutcome.DEFAULT,
+    Route.DENY,
+    "the workspace has no policy, so nothing allows the change; "
+    "add a file under policies/ with a defaultRoute",
+)
+
+
+class _Selection:
+    """The rules whose selectors fit one (connector, object, actor kind)."""
+
+    __slots__ = ("rules", "variables")
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        self.variables = frozenset().union(*(c.variables for c in rules))
 
 
 class RuleSet:
@@ -58,18 +75,28 @@ class RuleSet:
                 diagnostics=diagnostics,
             )
         self.rules = compiled
-        self._selected: dict[tuple[str, str, str], tuple[CompiledRule, ...]] = {}
+        self._guard = AllowlistGuard(workspace)
+        self._defaults = [
+            (index, policy.default_route.rank, _default_entry(policy))
+            for index, policy in enumerate(workspace.policies)
+        ]
+        self._selections: dict[tuple[str, str, str], _Selection] = {}
 
     def candidates(
         self, connector: str, object_name: str, actor_kind: str
     ) -> tuple[CompiledRule, ...]:
-        """Return the rules whose selectors fit, in workspace order (cached)."""
+        """Return the rules whose selectors fit, in workspace order."""
+        return self._select(connector, object_name, actor_kind).rules
+
+    def _select(self, connector: str, object_name: str, actor_kind: str) -> _Selection:
+        # Keys are bounded: the guard admits only configured connectors and
+        # objects, and unknown actor kinds become "".
         key = (connector, object_name, actor_kind)
-        selected = self._selected.get(key)
-        if selected is None:
-            selected = tuple(c for c in self.rules if c.rule.applies_to(*key))
-            self._selected[key] = selected
-        return selected
+        selection = self._selections.get(key)
+        if selection is None:
+            fitting = tuple(c for c in self.rules if c.rule.applies_to(*key))
+            selection = self._selections[key] = _Selection(fitting)
+        return selection
 
     def decide(
         self,
@@ -85,28 +112,24 @@ class RuleSet:
         current time, and `connector_values` overrides keys of the `connector`
         variable (rule tests use it to try `isSandbox: false`).
         """
-        guard = check_allowlist(self.workspace, request)
+        guard = self._guard.check(request)
         if guard.denied:
-            return self._decision(Route.DENY, [guard.entry], guard)
+            return self._decision(Route.DENY, [guard.entry], guard, [])
         assert guard.connector is not None and guard.object_name is not None
-        changed = set(request["changes"])
-        selected = self.candidates(
+        selection = self._select(
             guard.connector.name, guard.object_name, _actor_kind(request)
         )
-        runnable = [c for c in selected if c.required <= changed]
+        changed = request["changes"].keys()
+        runnable = [c for c in selection.rules if c.required <= changed]
         results = self._evaluate(
-            runnable, request, guard, record, now, connector_values
+            runnable, selection, request, guard, record, now, connector_values
         )
-        entries = [guard.entry]
-        routes = self._rule_routes(runnable, results, entries)
-        routes += self._default_routes(runnable, results, entries)
-        return self._decision(
-            most_restrictive(routes), entries, guard, runnable, results
-        )
+        return self._route(guard, runnable, results)
 
     def _evaluate(
         self,
         runnable: list[CompiledRule],
+        selection: _Selection,
         request: Mapping[str, Any],
         guard: GuardResult,
         record: Mapping[str, Any] | None,
@@ -122,79 +145,59 @@ class RuleSet:
         }
         if connector_values:
             connector.update(connector_values)
+        used = selection.variables
         activation = self.backend.activation(
             request={**request, "connector": guard.connector.name},
-            record=record_values(record),
+            record=record_values(record) if "record" in used else {},
             connector=connector,
             now=now or datetime.now(UTC),
+            include=used,
         )
         return self.backend.evaluate([c.compiled for c in runnable], activation)
 
-    def _rule_routes(
+    def _route(
         self,
+        guard: GuardResult,
         runnable: list[CompiledRule],
         results: list[RuleResult],
-        entries: list[TraceEntry],
-    ) -> list[Route]:
-        routes = []
+    ) -> Decision:
+        entries = [guard.entry]
+        rank = -1
+        matched_policies = set()
+        matched = []
         for compiled, result in zip(runnable, results, strict=True):
             if result is False:
                 continue
-            entry = _rule_entry(compiled, result)
-            entries.append(entry)
-            routes.append(entry.route)
-        return routes
-
-    def _default_routes(
-        self,
-        runnable: list[CompiledRule],
-        results: list[RuleResult],
-        entries: list[TraceEntry],
-    ) -> list[Route]:
-        matched = {
-            c.policy_index for c, r in zip(runnable, results, strict=True) if r is True
-        }
-        routes = []
-        for index, policy in enumerate(self.workspace.policies):
-            if index in matched:
-                continue
-            routes.append(policy.default_route)
-            entries.append(
-                TraceEntry(
-                    TraceOutcome.DEFAULT,
-                    policy.default_route,
-                    f"no rule of {policy.path} matched; its default route is "
-                    f"{policy.default_route.value}",
-                    policy_file=policy.path,
-                    line=policy.location.line if policy.location else None,
-                )
-            )
-        if not self.workspace.policies:
-            routes.append(Route.DENY)
-            entries.append(
-                TraceEntry(
-                    TraceOutcome.DEFAULT,
-                    Route.DENY,
-                    "the workspace has no policy, so nothing allows the change; "
-                    "add a file under policies/ with a defaultRoute",
-                )
-            )
-        return routes
+            if result is True:
+                entries.append(compiled.matched_entry)
+                rank = max(rank, compiled.route_rank)
+                matched_policies.add(compiled.policy_index)
+                matched.append(compiled)
+            else:
+                entries.append(_error_entry(compiled, result))
+                rank = max(rank, compiled.error_rank)
+        for index, default_rank, default_entry in self._defaults:
+            if index not in matched_policies:
+                entries.append(default_entry)
+                rank = max(rank, default_rank)
+        if not self._defaults:
+            entries.append(_NO_POLICY)
+            rank = Route.DENY.rank
+        return self._decision(_BY_RANK[rank], entries, guard, matched)
 
     def _decision(
         self,
         route: Route,
         entries: list[TraceEntry],
         guard: GuardResult,
-        runnable: list[CompiledRule] | None = None,
-        results: list[RuleResult] | None = None,
+        matched: list[CompiledRule],
     ) -> Decision:
         approvers: dict[str, None] = {}
         required = 0
         if route is Route.REQUIRE_APPROVAL:
-            for compiled, result in zip(runnable or [], results or [], strict=True):
+            for compiled in matched:
                 rule = compiled.rule
-                if result is True and rule.route is Route.REQUIRE_APPROVAL:
+                if rule.route is Route.REQUIRE_APPROVAL:
                     approvers.update(dict.fromkeys(rule.approvers))
                     required = max(required, rule.required_approvals)
             required = max(required, 1)
@@ -215,27 +218,34 @@ def _actor_kind(request: Mapping[str, Any]) -> str:
     With "", rules limited by `actorKinds` do not apply.
     """
     actor = request.get("actor")
-    kind = actor.get("kind") if isinstance(actor, Mapping) else None
+    if type(actor) is not dict and not isinstance(actor, Mapping):
+        return ""
+    kind = actor.get("kind")
     return kind if kind in _ACTOR_KINDS else ""
 
 
-def _rule_entry(compiled: CompiledRule, result: RuleResult) -> TraceEntry:
+def _default_entry(policy: Any) -> TraceEntry:
+    return TraceEntry(
+        TraceOutcome.DEFAULT,
+        policy.default_route,
+        f"no rule of {policy.path} matched; its default route is "
+        f"{policy.default_route.value}",
+        policy_file=policy.path,
+        line=policy.location.line if policy.location else None,
+    )
+
+
+def _error_entry(compiled: CompiledRule, error_text: str) -> TraceEntry:
     rule = compiled.rule
-    line = rule.location.line if rule.location else None
-    if result is True:
-        message = rule.message or rule.description or f"rule {rule.id!r} matched"
-        return TraceEntry(
-            TraceOutcome.MATCHED, rule.route, message, rule.id, rule.policy_file, line
-        )
     return TraceEntry(
         TraceOutcome.ERROR,
         compiled.error_route,
         f"rule {rule.id!r} failed at evaluation, so the request goes to "
-        f"{compiled.error_route.value}; {_error_hint(str(result))}",
+        f"{compiled.error_route.value}; {_error_hint(error_text)}",
         rule.id,
         rule.policy_file,
-        line,
-        error=str(result),
+        rule.location.line if rule.location else None,
+        error=error_text,
     )
 
 

@@ -29,46 +29,76 @@ class GuardResult:
     object_name: str | None = None
 
 
-def check_allowlist(workspace: Workspace, request: Mapping[str, Any]) -> GuardResult:
-    """Check the request's connector, object and changed fields.
+class AllowlistGuard:
+    """The guard for one workspace, with its lookup tables built once."""
 
-    Raise RuleError when the request does not have the request shape at all.
-    """
-    object_name, changes = _request_shape(request)
-    connector, problem = _connector(workspace, request.get("connector"))
-    if connector is None:
-        return _deny(problem, None, object_name)
-    managed = connector.managed_object(object_name)
-    if managed is None:
-        managed_names = ", ".join(o.object_api_name for o in connector.managed_objects)
-        return _deny(
-            f"connector {connector.name!r} does not manage object {object_name!r} "
-            f"(managed objects: {managed_names or 'none'})",
-            connector,
-            object_name,
-        )
-    outside = [name for name in changes if name not in managed.allowed_fields]
-    if outside:
-        return _deny(
-            _outside_message(connector, managed, outside),
-            connector,
-            object_name,
-            managed,
-        )
-    fields = ", ".join(changes) or "no fields"
-    entry = TraceEntry(
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._connectors = {c.name: c for c in workspace.connectors}
+        self._only = workspace.connectors[0] if len(workspace.connectors) == 1 else None
+        self._objects: dict[
+            tuple[str, str], tuple[ManagedObject, frozenset[str], TraceEntry]
+        ] = {}
+        for connector in workspace.connectors:
+            for managed in connector.managed_objects:
+                key = (connector.name, managed.object_api_name)
+                self._objects[key] = (
+                    managed,
+                    frozenset(managed.allowed_fields),
+                    _pass_entry(connector, managed),
+                )
+
+    def check(self, request: Mapping[str, Any]) -> GuardResult:
+        """Check the request's connector, object and changed fields.
+
+        Raise RuleError when the request does not have the request shape at all.
+        """
+        object_name, changes = _request_shape(request)
+        name = request.get("connector")
+        connector = self._only if name is None else self._connectors.get(str(name))
+        if connector is None:
+            return _deny(_connector_problem(self.workspace, name), None, object_name)
+        found = self._objects.get((connector.name, object_name))
+        if found is None:
+            managed_names = ", ".join(
+                o.object_api_name for o in connector.managed_objects
+            )
+            return _deny(
+                f"connector {connector.name!r} does not manage object {object_name!r} "
+                f"(managed objects: {managed_names or 'none'})",
+                connector,
+                object_name,
+            )
+        managed, allowed, entry = found
+        if not allowed.issuperset(changes):
+            outside = [field for field in changes if field not in allowed]
+            return _deny(
+                _outside_message(connector, managed, outside),
+                connector,
+                object_name,
+                managed,
+            )
+        return GuardResult(False, entry, connector, object_name)
+
+
+def check_allowlist(workspace: Workspace, request: Mapping[str, Any]) -> GuardResult:
+    """Check one request; `AllowlistGuard` does the same with tables kept."""
+    return AllowlistGuard(workspace).check(request)
+
+
+def _pass_entry(connector: Connector, managed: ManagedObject) -> TraceEntry:
+    return TraceEntry(
         TraceOutcome.ALLOWLIST,
         Route.ALLOW,
-        f"the changed fields ({fields}) are in the allowlist of "
-        f"{connector.name} {object_name}",
+        f"every changed field is in the allowlist of {connector.name} "
+        f"{managed.object_api_name}",
         policy_file=CONNECTORS_FILE,
         line=_line(managed),
     )
-    return GuardResult(False, entry, connector, object_name)
 
 
 def _request_shape(request: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
-    if not isinstance(request, Mapping):
+    if type(request) is not dict and not isinstance(request, Mapping):
         raise RuleError(
             f"the request is a {type(request).__name__}, not a mapping; pass "
             "{connector, object, recordId, changes, actor, reason, dryRun}"
@@ -80,7 +110,7 @@ def _request_shape(request: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
             "module API name, for example Deals"
         )
     changes = request.get("changes")
-    if not isinstance(changes, Mapping):
+    if type(changes) is not dict and not isinstance(changes, Mapping):
         raise RuleError(
             f"the request's changes are {changes!r}; set `changes` to a mapping of "
             "field API name to {before, after}"
@@ -88,23 +118,14 @@ def _request_shape(request: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     return object_name, changes
 
 
-def _connector(workspace: Workspace, name: Any) -> tuple[Connector | None, str]:
+def _connector_problem(workspace: Workspace, name: Any) -> str:
+    names = ", ".join(c.name for c in workspace.connectors) or "none"
     if name is None:
-        if len(workspace.connectors) == 1:
-            return workspace.connectors[0], ""
-        names = ", ".join(c.name for c in workspace.connectors) or "none"
-        return None, (
+        return (
             f"the request names no connector and the workspace has "
             f"{len(workspace.connectors)} (connectors: {names})"
         )
-    connector = workspace.connector(str(name))
-    if connector is None:
-        names = ", ".join(c.name for c in workspace.connectors) or "none"
-        return (
-            None,
-            f"connector {name!r} is not in {CONNECTORS_FILE} (connectors: {names})",
-        )
-    return connector, ""
+    return f"connector {name!r} is not in {CONNECTORS_FILE} (connectors: {names})"
 
 
 def _outside_message(

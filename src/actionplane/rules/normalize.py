@@ -57,14 +57,42 @@ def _normalize(value: Any) -> Any:
     if value is None or kind is str or kind is bool or kind is float:
         return value
     if kind is dict:
-        return {
-            k if type(k) is str else _key(k): _normalize(v) for k, v in value.items()
-        }
+        return _normalize_dict(value)
     if kind is list:
-        return [_normalize(item) for item in value]
+        return _normalize_list(value)
     if kind is int:
         return _number(value)
     return _normalize_other(value)
+
+
+def _normalize_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    # Leaves are handled inline because this runs for every request, and most
+    # values are strings, floats, booleans or None.
+    result = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            key = _key(key)
+        kind = type(item)
+        if item is None or kind is str or kind is float or kind is bool:
+            result[key] = item
+        elif kind is dict:
+            result[key] = _normalize_dict(item)
+        elif kind is list:
+            result[key] = _normalize_list(item)
+        else:
+            result[key] = _normalize(item)
+    return result
+
+
+def _normalize_list(value: list[Any]) -> list[Any]:
+    result = []
+    for item in value:
+        kind = type(item)
+        if item is None or kind is str or kind is float or kind is bool:
+            result.append(item)
+        else:
+            result.append(_normalize(item))
+    return result
 
 
 def _number(value: int) -> float | str:
@@ -143,6 +171,8 @@ def _sorted_if_possible(items: set[Any] | frozenset[Any]) -> list[Any]:
 
 def as_utc(moment: datetime) -> datetime:
     """Return `moment` in UTC; a naive datetime is taken as UTC already."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
