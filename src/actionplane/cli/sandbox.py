@@ -57,18 +57,18 @@ def sandbox() -> None:
 @click.option(
     "--rate-limit-after",
     type=click.IntRange(min=0),
-    help="Answer 429 TOO_MANY_REQUESTS after this many CRM calls.",
+    help="Respond 429 TOO_MANY_REQUESTS to CRM calls after this many.",
 )
 @click.option(
     "--max-concurrency",
     type=click.IntRange(min=1),
-    help="Answer 429 beyond this many CRM calls in flight.",
+    help="Respond 429 to CRM calls beyond this many in flight.",
 )
 @click.option(
     "--error-rate",
     type=click.FloatRange(0, 1),
     default=0.0,
-    help="Fraction of CRM calls answered 500 INTERNAL_ERROR.",
+    help="Fraction of CRM calls that get 500 INTERNAL_ERROR (0 to 1).",
 )
 @click.option(
     "--error-seed",
@@ -80,7 +80,7 @@ def sandbox() -> None:
     "--fail-next-reads",
     type=click.IntRange(min=0),
     default=0,
-    help="Answer the first N CRM reads with 500.",
+    help="Respond 500 to the first N CRM reads.",
 )
 @click.option(
     "--api-domain",
@@ -207,7 +207,7 @@ def _reset_running(url: str) -> None:
         ) from exc
     if response.status_code != 200:
         raise ZohoError(
-            f"the sandbox at {url} answered HTTP {response.status_code} to reset: "
+            f"the sandbox at {url} returned HTTP {response.status_code} to reset: "
             f"{response.text[:200]}; check that the URL is an ActionPlane sandbox"
         )
 

@@ -1,9 +1,9 @@
 """Zoho's accounts server: the token endpoint, revocation, and grant codes.
 
-Zoho answers OAuth errors with HTTP 200 and a body `{"error": "..."}`, so a
+Zoho returns OAuth errors with HTTP 200 and a body `{"error": "..."}`, so a
 client that checks only the status code is caught. `invalid_code` covers a bad,
 used or expired grant code and also a bad or revoked refresh token. The refresh
-rate limit answers HTTP 400 with an `Access Denied` body.
+rate limit returns HTTP 400 with an `Access Denied` body.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def revoke_endpoint(request: Request, state: State) -> Response:
     token = read_form(request).get("token", "")
     refresh_digest = digest(token)
     if refresh_digest not in state["refresh_tokens"]:
-        # NOTE: Zoho's answer for an unknown token was not observed; the SDK
+        # NOTE: Zoho's response to an unknown token was not observed; the SDK
         # only counts {"status": "success"} as success.
         return oauth_error("invalid_token")
     del state["refresh_tokens"][refresh_digest]

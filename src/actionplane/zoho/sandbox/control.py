@@ -15,7 +15,7 @@ the server listens on another interface.
 | DELETE       | /__sandbox__/calls                 | empty the call log                       |
 | GET          | /__sandbox__/records/{Module}/{id} | a record, without auth or faults         |
 
-Errors answer `{"error": "<message>"}` with status 400, 403 or 404.
+Errors return `{"error": "<message>"}` with status 400, 403 or 404.
 """
 
 from __future__ import annotations

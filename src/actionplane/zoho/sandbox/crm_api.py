@@ -38,7 +38,7 @@ class CrmCall:
 
 
 def route_crm(call: CrmCall, grant: dict[str, Any]) -> tuple[Response, int]:
-    """Answer an authenticated CRM call; return the response and records written.
+    """Route an authenticated CRM call; return the response and records written.
 
     `grant` is what `crm_auth.authenticate` returned for the call's token.
     """

@@ -1,8 +1,9 @@
 """Expand the compact field specs in `data/fields_*.json` into Zoho's field shape.
 
-A spec names what differs between fields (type, length, access, picklist,
-lookup, formula, auto-number); this module fills in the ~60 attributes that
-`GET /crm/v8/settings/fields` returns for every field. Access kinds map to
+A spec names only what differs between fields: type, length, access,
+picklist, lookup, formula and auto-number. This module fills in the other
+attributes, about 60 in all, that `GET /crm/v8/settings/fields` returns for
+every field. Access kinds map to
 Zoho's three write flags as follows:
 
 | access    | read_only | field_read_only | operation_type        | example        |

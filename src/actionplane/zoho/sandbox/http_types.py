@@ -24,6 +24,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "INVALID_MODULE": (400, "the module name given seems to be invalid"),
     "REQUIRED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
     "INVALID_DATA": (400, "invalid data"),
+    "MANDATORY_NOT_FOUND": (400, "required field not found"),
     "LIMIT_EXCEEDED": (400, "count of records in your request exceeds the limit"),
     "INTERNAL_ERROR": (500, "Internal Server Error"),
     "TOO_MANY_REQUESTS": (

@@ -27,15 +27,15 @@ class SandboxOptions:
 
     # Delay before every accounts and CRM response, in milliseconds.
     latency_ms: int = 0
-    # Answer 429 TOO_MANY_REQUESTS to every CRM call after this many.
+    # Respond 429 TOO_MANY_REQUESTS to every CRM call after this many.
     rate_limit_after: int | None = None
-    # Answer 429 TOO_MANY_REQUESTS while more CRM calls than this are in flight.
+    # Respond 429 TOO_MANY_REQUESTS while more CRM calls than this are in flight.
     max_concurrency: int | None = None
-    # Fraction (0 to 1) of CRM calls answered 500 INTERNAL_ERROR, drawn from a
+    # Fraction (0 to 1) of CRM calls that get 500 INTERNAL_ERROR, drawn from a
     # random sequence seeded with `error_seed` so runs repeat exactly.
     error_rate: float = 0.0
     error_seed: int = 0
-    # Answer the next N CRM reads (GET) with 500 INTERNAL_ERROR; counts down.
+    # Respond 500 INTERNAL_ERROR to the next N CRM reads (GET); counts down.
     fail_next_reads: int = 0
     # Apply the next record write, then close the connection without a response.
     drop_next_write: bool = False
@@ -44,11 +44,11 @@ class SandboxOptions:
     api_domain: str | None = None
     # Send the legacy token shape: `expires_in` in milliseconds plus `expires_in_sec`.
     legacy_token_shape: bool = False
-    # What a write does with a field name the module lacks: "reject" answers
-    # INVALID_DATA, "ignore" drops it silently.
+    # What a write does with a field name the module lacks: "reject" returns
+    # INVALID_DATA, and "ignore" drops it silently.
     unknown_fields: str = "reject"
     # Store picklist values the field lacks and add them to its metadata,
-    # instead of answering INVALID_DATA.
+    # instead of returning INVALID_DATA.
     accept_new_picklist_values: bool = False
     # Lifetime of access tokens, in seconds.
     token_ttl_seconds: int = 3600

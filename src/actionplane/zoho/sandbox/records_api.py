@@ -39,8 +39,8 @@ def get_record(
 
     stored = state["records"][module].get(record_id)
     if stored is None:
-        # NOTE: whether Zoho answers an unknown but well-formed id with 204 or
-        # with 400 INVALID_DATA was not confirmed; the SDK handles 204 here.
+        # NOTE: whether Zoho responds to an unknown but well-formed id with 204
+        # or with 400 INVALID_DATA was not confirmed; the SDK handles 204 here.
         return Response(204)
     if _not_modified_since(request, stored):
         return Response(304)

@@ -114,7 +114,7 @@ USERS: Final = (
 )
 CURRENT_USER: Final = USERS[0]
 
-# `type` tells a sandbox org from a production one (`production`).
+# `type` is `sandbox` here; a production org has `production`.
 ORG: Final = {
     "id": "3652397000000012001",
     "zgid": "70814092",

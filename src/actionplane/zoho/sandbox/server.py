@@ -24,6 +24,8 @@ logger = logging.getLogger("actionplane.zoho.sandbox")
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 NO_BODY_STATUSES = (204, 304)
+# How often the serving thread checks for `stop()`, so also how long a stop takes.
+SHUTDOWN_POLL_SECONDS = 0.02
 
 
 class SandboxServerError(ActionPlaneError):
@@ -45,6 +47,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ZGS"  # the name Zoho's gateway sends in `Server`
     sys_version = ""
+    # Headers and body go out in separate writes. Without TCP_NODELAY, Nagle's
+    # algorithm and delayed ACKs added about 40 ms to every response (measured
+    # on Linux over loopback).
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def do_GET(self) -> None:
@@ -72,7 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             response = api_error("INTERNAL_ERROR")
         except Exception:
-            logger.exception("sandbox bug on %s %s", self.command, parts.path)
+            logger.exception(
+                "sandbox failed unexpectedly on %s %s", self.command, parts.path
+            )
             response = api_error("INTERNAL_ERROR")
         if response.drop_connection:
             self._drop()
@@ -149,7 +157,10 @@ class SandboxServer:
         """Serve in a background thread; return self."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="zoho-sandbox", daemon=True
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+                name="zoho-sandbox",
+                daemon=True,
             )
             self._thread.start()
             logger.info("sandbox listening on %s", self.url)

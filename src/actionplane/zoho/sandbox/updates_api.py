@@ -1,6 +1,6 @@
 """Record updates: `PUT /crm/v8/{Module}/{id}` and `PUT /crm/v8/{Module}`.
 
-Zoho answers a write with one result per record, in request order. The status
+Zoho responds to a write with one result per record, in request order. The status
 is 200 when every record was updated, 207 when some were, and 400 when none
 were (412 when every failure is ALREADY_MODIFIED); a client has to read each
 item's `status` either way.
@@ -64,9 +64,7 @@ def _read_items(
     items = body.get("data") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         return api_error(
-            "MANDATORY_NOT_FOUND",
-            {"api_name": "data", "json_path": "$.data"},
-            message="required field not found",
+            "MANDATORY_NOT_FOUND", {"api_name": "data", "json_path": "$.data"}
         )
     limit = 1 if path_id is not None else MAX_RECORDS_PER_UPDATE
     if len(items) > limit:

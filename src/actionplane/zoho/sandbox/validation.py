@@ -235,7 +235,7 @@ def _reference_id(value: Any, data_type: str) -> str:
 def _duplicate(
     context: WriteContext, meta: dict[str, Any], value: Any, record_id: str
 ) -> dict[str, Any] | None:
-    """Return the record that already holds `value` in a unique field, if any."""
+    """Return the record that already contains `value` in a unique field, if any."""
     if not meta["unique"] or not isinstance(value, str):
         return None
     name = meta["api_name"]
