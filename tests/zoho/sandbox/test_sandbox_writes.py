@@ -482,3 +482,39 @@ def test_record_helper_matches_api(
     assert sandbox.record("Deals", seed.SAMPLE_DEAL_ID) == get_deal(client, auth)
     assert sandbox.record("Deals", "1") is None
     assert sandbox.record("Nope", "1") is None
+
+
+def test_owner_cannot_be_cleared(client: httpx.Client, auth: dict[str, str]):
+    response = put_deal(client, auth, {"Owner": None})
+
+    assert response.status_code == 400
+    assert only_item(response)["code"] == "MANDATORY_NOT_FOUND"
+
+
+def test_chunked_request_body(client: httpx.Client, auth: dict[str, str]):
+    def chunks():
+        yield b'{"data": [{"Next_'
+        yield b'Step": "sent in chunks"}]}'
+
+    response = client.put(
+        f"/crm/v8/Deals/{seed.SAMPLE_DEAL_ID}",
+        headers=auth | {"Content-Type": "application/json"},
+        content=chunks(),
+    )
+    again = get_deal(client, auth)
+
+    assert response.status_code == 200
+    assert again["Next_Step"] == "sent in chunks"
+
+
+def test_invalid_content_length(sandbox: SandboxServer):
+    import socket
+
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            b"PUT /crm/v8/Deals HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
+        )
+        reply = raw.recv(4096)
+
+    assert reply.startswith(b"HTTP/1.1 400")

@@ -24,6 +24,7 @@ logger = logging.getLogger("actionplane.zoho.sandbox")
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 NO_BODY_STATUSES = (204, 304)
+MAX_LINE_BYTES = 65_536
 # How often the serving thread checks for `stop()`, so also how long a stop takes.
 SHUTDOWN_POLL_SECONDS = 0.02
 
@@ -60,8 +61,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            body = self._read_body()
+        except ValueError:
+            logger.info(
+                "sandbox got an unreadable body on %s %s", self.command, parts.path
+            )
+            self.close_connection = True
+            self._send(api_error("INVALID_DATA", {"param_name": "body"}))
+            return
         request = Request(
             method=self.command,
             path=parts.path,
@@ -86,6 +94,26 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._send(response)
+
+    def _read_body(self) -> bytes:
+        """Read the request body; raises ValueError when its framing is invalid."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline(MAX_LINE_BYTES).split(b";")[0], 16)
+            if size == 0:
+                break
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(MAX_LINE_BYTES)  # the CRLF that ends the chunk
+        # Skip trailer fields up to the blank line that ends the message.
+        while self.rfile.readline(MAX_LINE_BYTES).strip():
+            pass
+        return b"".join(chunks)
 
     def _send(self, response: Response) -> None:
         payload = b"" if response.body is None else _encode(response.body)

@@ -81,7 +81,8 @@ def validate_item(
                 "INVALID_DATA", location, message="the field is read only"
             )
         if value is None:
-            if meta["system_mandatory"]:
+            # Every record has an owner, so Owner cannot be cleared either.
+            if meta["system_mandatory"] or meta["data_type"] == "ownerlookup":
                 return record_error(
                     "MANDATORY_NOT_FOUND", location, message="required field not found"
                 )
