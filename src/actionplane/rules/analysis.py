@@ -1,8 +1,9 @@
 """Static analysis of one rule's CEL source, from its tokens alone.
 
-It finds the fields a rule reads through `request.changes` and `record`, which
-reads a `has()` or `in` test guards, the literals each field is compared with
-(see `literals`), and the fields a request must change for the rule to be true.
+It finds the fields a rule reads through `request.changes` and `record`, and
+which of those reads a `has()` or `in` test guards. It also finds the literals
+each field is compared with (see `literals`) and the fields a request must
+change for the rule to be true.
 
 The analysis reads tokens, not a syntax tree. It recognises the spellings listed
 in `references` and reports nothing for others (for example
@@ -30,11 +31,11 @@ from actionplane.rules.tokens import Token, TokenKind, tokenize
 class FieldRead:
     """A read of `request.changes.FIELD` or `record.FIELD` in the CEL source.
 
-    `guarded` is true when the read uses the optional form (`.?FIELD`), when a
-    top-level `&&` conjunct tests the field (CEL's `&&` is false when any
-    operand is false, whatever the order), or when a `has()` or `in` test of
-    the field comes earlier in the source. `line` and `column` locate the field
-    name and count from 1.
+    `guarded` is true in three cases: the read uses the optional form
+    (`.?FIELD`), a top-level `&&` conjunct tests the field, or a `has()` or
+    `in` test of the field comes earlier in the source. The conjunct counts in
+    any position because CEL's `&&` is false when any operand is false.
+    `line` and `column` locate the field name and count from 1.
     """
 
     field: str

@@ -32,7 +32,7 @@ class TraceEntry:
 
     A matched or errored rule names its id, policy file and line. A default
     entry names the policy whose default route applied. The allowlist entry
-    names connectors.yaml and says whether the changed fields passed.
+    names connectors.yaml and states whether the changed fields passed.
     """
 
     outcome: TraceOutcome

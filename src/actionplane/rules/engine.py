@@ -108,7 +108,7 @@ class RuleSet:
     ) -> Decision:
         """Decide the route of `request`; see the module docstring for how.
 
-        `record` holds the record's current values, `now` defaults to the
+        `record` contains the record's current values, `now` defaults to the
         current time, and `connector_values` overrides keys of the `connector`
         variable (rule tests use it to try `isSandbox: false`).
         """

@@ -53,7 +53,7 @@ def undeclared_names(
         if token.kind is not TokenKind.IDENT or punct_at(tokens, i - 1, "."):
             continue
         if punct_at(tokens, i + 1, ":") and punct_at(tokens, i - 1, "{", ","):
-            continue  # a field name in a message literal, or a map key variable
+            continue  # A message field name, or a map key written as a name.
         if punct_at(tokens, i + 1, "("):
             if token.value not in callable_names:
                 message = f"undeclared reference to function {token.value!r}"

@@ -7,7 +7,7 @@ Both engines read the same normalised data, so a rule means the same on each:
   items compare, so evaluation does not depend on hash order.
 - Every number becomes a double, because CEL maps JSON numbers to double. A rule
   then behaves the same whether a client serialised `150000` or `150000.0`, and
-  `request.changes.Amount.before * 0.5` never fails on an int. Integers whose
+  `request.changes.Amount.before * 0.5` works when the client sent an int. Integers whose
   magnitude exceeds 2**53 cannot be held exactly by a double, so they become
   decimal strings: record IDs keep every digit, and integers outside int64 no
   longer break the whole evaluation on cel-python.

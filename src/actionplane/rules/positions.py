@@ -45,7 +45,7 @@ def file_position(
 
 
 def _block_line_matches(rule: Rule, line: int, file_lines: list[str] | None) -> bool:
-    """Is CEL line `line` found where a literal block scalar puts it?
+    """Return whether CEL line `line` is where a literal block scalar puts it.
 
     A folded block (`>`) joins lines, so the check fails and the walk is used.
     Without the file text the literal-block mapping is the best estimate.

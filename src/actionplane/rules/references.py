@@ -38,7 +38,7 @@ def punct_at(tokens: list[Token], i: int, *symbols: str) -> bool:
 
 
 def is_root(tokens: list[Token], i: int, name: str) -> bool:
-    """Is tokens[i] the top-level variable `name`, not a field of something?"""
+    """Return whether tokens[i] is the top-level variable `name`, not a field."""
     token = token_at(tokens, i)
     if token is None or not token.is_ident(name):
         return False
@@ -46,7 +46,7 @@ def is_root(tokens: list[Token], i: int, name: str) -> bool:
 
 
 def is_changes_map(tokens: list[Token], i: int) -> bool:
-    """Do tokens[i:i+3] spell `request.changes`?"""
+    """Return whether tokens[i:i+3] spell `request.changes`."""
     third = token_at(tokens, i + 2)
     return (
         is_root(tokens, i, "request")
@@ -90,7 +90,7 @@ def find_references(tokens: list[Token]) -> list[Reference]:
 
 
 def is_has_call(tokens: list[Token], reference: Reference) -> bool:
-    """Is the reference the whole argument of `has(...)`?"""
+    """Return whether the reference is the whole argument of `has(...)`."""
     return (
         token_at(tokens, reference.start - 2) is not None
         and tokens[reference.start - 2].is_ident("has")

@@ -17,9 +17,10 @@ REPORT_FORMAT_VERSION = "1"
 
 @dataclass(frozen=True)
 class RuleTestResult:
-    """One test's outcome; `failures` says what differed from the expectation.
+    """One test's outcome; `failures` describes each difference from the expectation.
 
-    `decision` is None when the test could not be decided (`failures` says why).
+    `decision` is None when the test could not be decided, and `failures` gives
+    the reason.
     """
 
     test: RuleTest

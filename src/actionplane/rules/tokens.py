@@ -1,11 +1,12 @@
 """A CEL tokenizer for static analysis without a CEL engine.
 
-It follows the lexical grammar of the CEL specification: identifiers (also
-backquoted), int, uint and double literals (decimal and hex), strings and bytes
-with every prefix (`r`, `b`, both) and quote style (single, double, triple),
-escape sequences, `//` comments and punctuation. It never raises: a character
-or literal it cannot read becomes an ERROR token, so analysis of a rule that
-does not compile still returns what it can.
+It follows the lexical grammar of the CEL specification. That covers
+identifiers (also backquoted), int, uint and double literals (decimal and hex),
+and strings and bytes with every prefix (`r`, `b`, both) and quote style
+(single, double, triple) and their escape sequences. It also covers `//`
+comments and punctuation. It never raises: a character or literal it cannot
+read becomes an ERROR token, so analysis of a rule that does not compile still
+returns what it can.
 """
 
 from __future__ import annotations
