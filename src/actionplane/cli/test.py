@@ -29,8 +29,7 @@ def test(workspace: Path, output_format: str, backend: str | None) -> None:
     """Run the rule tests in policies/*.yaml and list rules no test matched.
 
     Exits 1 when a test fails, a rule does not compile or the workspace does not
-    load. Run the suite on
-    both CEL backends in CI, for example:
+    load. Run the suite on both CEL backends in CI, for example:
 
         actionplane test --backend cel-python --format junit > rules.xml
     """
