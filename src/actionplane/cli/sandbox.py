@@ -57,7 +57,7 @@ def sandbox() -> None:
 @click.option(
     "--rate-limit-after",
     type=click.IntRange(min=0),
-    help="Respond 429 TOO_MANY_REQUESTS to CRM calls after this many.",
+    help="Respond 429 TOO_MANY_REQUESTS to CRM calls after this many authenticated ones.",
 )
 @click.option(
     "--max-concurrency",

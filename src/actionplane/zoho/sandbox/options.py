@@ -27,7 +27,8 @@ class SandboxOptions:
 
     # Delay before every accounts and CRM response, in milliseconds.
     latency_ms: int = 0
-    # Respond 429 TOO_MANY_REQUESTS to every CRM call after this many.
+    # Respond 429 TOO_MANY_REQUESTS to every CRM call after this many calls with
+    # a valid token.
     rate_limit_after: int | None = None
     # Respond 429 TOO_MANY_REQUESTS while more CRM calls than this are in flight.
     max_concurrency: int | None = None

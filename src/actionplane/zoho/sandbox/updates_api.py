@@ -1,9 +1,9 @@
 """Record updates: `PUT /crm/v8/{Module}/{id}` and `PUT /crm/v8/{Module}`.
 
-Zoho responds to a write with one result per record, in request order. The status
-is 200 when every record was updated, 207 when some were, and 400 when none
-were (412 when every failure is ALREADY_MODIFIED); a client has to read each
-item's `status` either way.
+Zoho responds to a write with one result per record, in request order. The
+status is 200 when every record was updated, 207 when some were, and 400 when
+none were, or 412 when every failure is ALREADY_MODIFIED. A client has to read
+each item's `status` either way.
 """
 
 from __future__ import annotations
