@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "sandbox": "actionplane.cli.sandbox:sandbox",
     "connectors": "actionplane.cli.connectors:connectors",
     "comment": "actionplane.cli.comment:comment",
+    "run": "actionplane.cli.run:run",
 }
 
 EXIT_CODES_HELP = """\b
@@ -92,11 +93,26 @@ def _configure_logging(verbose: int) -> None:
         level = logging.INFO
     elif verbose > 1:
         level = logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("actionplane")
-    logger.handlers[:] = [handler]
+    logger.handlers[:] = [h for h in logger.handlers if not isinstance(h, _StderrHandler)]
+    logger.addHandler(handler)
     logger.setLevel(level)
+
+
+class _StderrHandler(logging.Handler):
+    """Write to whatever `sys.stderr` is at the time of the record.
+
+    Click's test runner swaps `sys.stderr` per invocation, so a handler that
+    kept the stream of its first run would write into a closed buffer later.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # the logging module's own contract for emit()
+            self.handleError(record)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,9 +40,12 @@ def validate_workspace(
 
     workspace, diagnostics = load_workspace(root, overrides)
     backend = get_backend(backend_name, workspace.cel_backend)
-    _, compile_problems = compile_rules(workspace, backend)
+    # Source lines for messages come from the files as loaded, which differ from
+    # the working tree when `overrides` holds a git revision.
+    lines = {k: v.splitlines() for k, v in overrides.items()} if overrides else None
+    _, compile_problems = compile_rules(workspace, backend, file_lines=lines)
     diagnostics += compile_problems
-    diagnostics += analyze_rules(workspace, backend.name)
+    diagnostics += analyze_rules(workspace, backend.name, file_lines=lines)
     diagnostics.sort(key=sort_key)
     return CheckResult(workspace, diagnostics, backend.name)
 
