@@ -35,6 +35,9 @@ COMMANDS: dict[str, str] = {
     "connectors": "actionplane.cli.connectors:connectors",
     "comment": "actionplane.cli.comment:comment",
     "run": "actionplane.cli.run:run",
+    "audit": "actionplane.cli.audit:audit",
+    "sample": "actionplane.cli.sample:sample",
+    "status": "actionplane.cli.status:status",
 }
 
 EXIT_CODES_HELP = """\b

@@ -1,0 +1,1 @@
+"""Governed runs: preview, decision, approval, execution, rollback and evidence."""

@@ -1,0 +1,298 @@
+"""Approve or reject a run that its rules sent to approval.
+
+An approver must belong to a group that the matched rules name, and can never
+be the requester. Before an approval is stored the record is read again: the
+approval binds to the run digest, so when a before value moved (or another
+revision became active) the approval is rejected and the run is marked
+``conflict`` to be submitted again. Approvals expire after the workspace's
+``approvals.expiresAfterHours``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from actionplane.errors import RunError
+from actionplane.runs.applied import AppliedConfig
+from actionplane.runs.context import RunContext
+from actionplane.runs.journal import (
+    EVIDENCE_CONFLICT,
+    EVIDENCE_RECORD,
+    Step,
+    commit_step,
+    store_evidence,
+    subject_of,
+)
+from actionplane.runs.lifecycle import (
+    APPROVED,
+    CONFLICT,
+    EXIT_CONFLICT,
+    EXIT_OK,
+    EXIT_PENDING,
+    PENDING_APPROVAL,
+    REJECTED,
+    RunOutcome,
+)
+from actionplane.runs.preview import before_values, moved_fields, run_digest
+from actionplane.runs.render import show_value
+from actionplane.runs.resume import load_run
+from actionplane.state.clock import format_time
+from actionplane.state.models import Approval, Run
+
+
+def required_approvals(run: Run) -> int:
+    decision = run.decision or {}
+    if decision.get("route") != "require_approval":
+        return 0
+    return max(1, int(decision.get("required_approvals") or 1))
+
+
+def valid_approvers(run: Run, approvals: list[Approval], now: datetime) -> list[str]:
+    """Return the distinct approvers whose approval still counts for the run."""
+    approvers: dict[str, None] = {}
+    for approval in approvals:
+        expired = approval.expires_at is not None and approval.expires_at <= now
+        if (
+            approval.decision == "approve"
+            and approval.digest == run.digest
+            and approval.approver != run.actor_id
+            and not expired
+        ):
+            approvers[approval.approver] = None
+    return list(approvers)
+
+
+def expired_approvals(
+    run: Run, approvals: list[Approval], now: datetime
+) -> list[Approval]:
+    return [
+        a
+        for a in approvals
+        if a.decision == "approve"
+        and a.digest == run.digest
+        and a.expires_at is not None
+        and a.expires_at <= now
+    ]
+
+
+def approve_run(
+    ctx: RunContext, run_id: str, approver: str, reason: str = ""
+) -> RunOutcome:
+    run, warnings = load_run(ctx, run_id)
+    _require_pending(run)
+    applied = ctx.applied()
+    groups = _check_approver(applied, run, approver)
+    approvals = ctx.state.list_approvals(run.id)
+    if approver in valid_approvers(run, approvals, ctx.now()):
+        raise RunError(
+            f"{approver} has already approved run {run.id}. It needs approvals from"
+            f" {required_approvals(run)} different people in"
+            f" {', '.join(_approver_groups(run))}."
+        )
+
+    ctx.exchanges.drain()
+    connector = applied.connector(run.connector)
+    record = ctx.client(connector).get_record(run.object, run.record_id)
+    expected = before_values(run.preview or {})
+    current = {name: record.get(name) for name in expected}
+    digest = run_digest(run.request, current, applied.revision_identity())
+    if digest != run.digest:
+        outcome = _reject_stale(ctx, run, applied, approver, expected, record)
+    else:
+        outcome = _store_approval(ctx, run, applied, approver, reason, groups, record)
+    outcome.warnings[:0] = warnings
+    return outcome
+
+
+def reject_run(ctx: RunContext, run_id: str, user: str, reason: str) -> RunOutcome:
+    """Reject a run; an approver or the requester (who withdraws it) may do so."""
+    if not reason.strip():
+        raise RunError("--reason is missing. Say why the run is rejected.")
+    run, warnings = load_run(ctx, run_id)
+    if run.status not in (PENDING_APPROVAL, APPROVED):
+        raise RunError(
+            f"run {run.id} is {run.status}; only a run pending approval or approved"
+            " and not yet executed can be rejected."
+        )
+    if user != run.actor_id:
+        _check_approver(ctx.applied(), run, user)
+    with ctx.state.transaction():
+        ctx.state.add_approval(run.id, user, "reject", reason, run.digest)
+        stored = commit_step(
+            ctx,
+            run,
+            Step(REJECTED, "run.rejected", user, audit={"reason": reason}),
+        )
+    return RunOutcome(
+        stored,
+        EXIT_OK,
+        f"Run {run.id} is rejected by {user}: {reason}",
+        warnings=warnings,
+    )
+
+
+def _require_pending(run: Run) -> None:
+    if run.status == PENDING_APPROVAL:
+        return
+    if run.status == APPROVED:
+        raise RunError(
+            f"run {run.id} already has the approvals it needs. Execute it with"
+            f" `actionplane run execute {run.id}`."
+        )
+    raise RunError(
+        f"run {run.id} is {run.status}, not pending_approval, so it cannot be"
+        f" approved. See `actionplane run show {run.id}`."
+    )
+
+
+def _approver_groups(run: Run) -> list[str]:
+    return list((run.decision or {}).get("approvers") or [])
+
+
+def _check_approver(applied: AppliedConfig, run: Run, user: str) -> list[str]:
+    """Return the approver groups ``user`` belongs to, or raise RunError."""
+    if user == run.actor_id:
+        raise RunError(
+            f"{user} requested run {run.id} and cannot approve it. Ask a member of"
+            f" {', '.join(_approver_groups(run)) or 'an approver group'}."
+        )
+    named = _approver_groups(run)
+    if not named:
+        raise RunError(
+            f"the rules that sent run {run.id} to approval name no approver group,"
+            " so nobody may approve it. Add `approvers` to the rule and apply the"
+            " change, then submit the run again."
+        )
+    groups = applied.workspace.groups
+    member_of = [group for group in named if user in groups.get(group, ())]
+    if not member_of:
+        listing = "; ".join(
+            f"{group}: {', '.join(groups.get(group, ())) or 'no members'}"
+            for group in named
+        )
+        raise RunError(
+            f"{user} is not a member of an approver group of run {run.id}"
+            f" ({listing}). Ask one of those members to approve it."
+        )
+    return member_of
+
+
+def _store_approval(
+    ctx: RunContext,
+    run: Run,
+    applied: AppliedConfig,
+    approver: str,
+    reason: str,
+    groups: list[str],
+    record: dict[str, Any],
+) -> RunOutcome:
+    now = ctx.now()
+    expires = now + timedelta(hours=applied.workspace.approval_expiry_hours)
+    needed = required_approvals(run)
+    with ctx.state.transaction():
+        ctx.state.add_approval(
+            run.id, approver, "approve", reason, run.digest, expires_at=expires
+        )
+        approvers = valid_approvers(run, ctx.state.list_approvals(run.id), now)
+        complete = len(approvers) >= needed
+        audit = {
+            "groups": groups,
+            "reason": reason,
+            "expires_at": format_time(expires),
+            "approvals": len(approvers),
+            "required": needed,
+        }
+        evidence = [(EVIDENCE_RECORD, f"record read at approval by {approver}", record)]
+        if complete:
+            stored = commit_step(
+                ctx, run, Step(APPROVED, "run.approved", approver, audit, {}, evidence)
+            )
+        else:
+            store_evidence(ctx, run.id, evidence)
+            ctx.state.append_audit(
+                "run.approval_added", approver, subject_of(run.id), audit
+            )
+            stored = ctx.state.get_run(run.id)
+    if complete:
+        return RunOutcome(
+            stored,
+            EXIT_OK,
+            f"{approver} approved run {run.id}; it has the {needed} approval(s) it"
+            f" needs. The approval expires at {format_time(expires)}.",
+            next_steps=[f"actionplane run execute {run.id}"],
+        )
+    missing = needed - len(approvers)
+    return RunOutcome(
+        stored,
+        EXIT_PENDING,
+        f"{approver} approved run {run.id}; {missing} more approval(s) from a"
+        f" different member of {', '.join(_approver_groups(run))} needed.",
+        next_steps=[f"actionplane run approve {run.id} --as USER"],
+    )
+
+
+def _reject_stale(
+    ctx: RunContext,
+    run: Run,
+    applied: AppliedConfig,
+    approver: str,
+    expected: dict[str, Any],
+    record: dict[str, Any],
+) -> RunOutcome:
+    moved = moved_fields(expected, record)
+    revision_moved = run.revision_serial != applied.serial
+    conflict = {
+        "phase": "approval",
+        "fields": moved,
+        "revision": {"decided_by": run.revision_serial, "active": applied.serial},
+        "modified_time": record.get("Modified_Time"),
+    }
+    step = Step(
+        CONFLICT,
+        "run.approval_rejected",
+        approver,
+        audit={
+            "fields": [m["field"] for m in moved],
+            "active_revision": applied.serial,
+        },
+        result={"conflict": conflict},
+        evidence=[
+            (EVIDENCE_RECORD, f"record read at approval by {approver}", record),
+            (EVIDENCE_CONFLICT, "approval digest mismatch", conflict),
+        ],
+    )
+    stored = commit_step(ctx, run, step)
+    reasons = []
+    if moved:
+        reasons.append(
+            "the record changed after the preview in "
+            + ", ".join(m["field"] for m in moved)
+        )
+    if revision_moved:
+        reasons.append(
+            f"revision {applied.serial} was applied after revision"
+            f" {run.revision_serial} decided the run"
+        )
+    return RunOutcome(
+        stored,
+        EXIT_CONFLICT,
+        f"The approval was rejected because the run digest no longer matches:"
+        f" {'; and '.join(reasons)}. The run is marked conflict; submit it again"
+        " so the preview and decision show the current values.",
+        details=[
+            f"{m['field']}: previewed {show_value(m['expected'])},"
+            f" now {show_value(m['current'])}"
+            for m in moved
+        ],
+        next_steps=[_resubmit_command(run)],
+    )
+
+
+def _resubmit_command(run: Run) -> str:
+    changes = (run.request or {}).get("changes") or {}
+    sets = " ".join(f"--set {name}=..." for name in changes)
+    return (
+        f"actionplane run submit --connector {run.connector} --object {run.object}"
+        f" --record {run.record_id} {sets} --actor {run.actor_id} --reason ..."
+    )

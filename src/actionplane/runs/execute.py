@@ -1,0 +1,124 @@
+"""Execute an approved run: check its approvals and revision, then write once."""
+
+from __future__ import annotations
+
+from actionplane.errors import RunError
+from actionplane.runs.applied import AppliedConfig
+from actionplane.runs.approvals import (
+    expired_approvals,
+    required_approvals,
+    valid_approvers,
+)
+from actionplane.runs.context import RunContext
+from actionplane.runs.journal import EVIDENCE_CONFLICT, Step, commit_step
+from actionplane.runs.lifecycle import (
+    APPROVED,
+    CONFLICT,
+    EXIT_CONFLICT,
+    EXIT_PENDING,
+    PENDING_APPROVAL,
+    RunOutcome,
+)
+from actionplane.runs.resume import load_run
+from actionplane.runs.specs import execution_spec
+from actionplane.runs.writer import send_write
+from actionplane.state.clock import format_time
+from actionplane.state.models import Run
+
+
+def execute_run(ctx: RunContext, run_id: str) -> RunOutcome:
+    """Write an approved run's changes, or say why it cannot be written now."""
+    run, warnings = load_run(ctx, run_id)
+    if run.status != APPROVED:
+        raise RunError(_not_approved_message(run))
+    outcome = write_approved(ctx, run, ctx.applied())
+    outcome.warnings[:0] = warnings
+    return outcome
+
+
+def write_approved(ctx: RunContext, run: Run, applied: AppliedConfig) -> RunOutcome:
+    """Check that the run may still be written, then send its write."""
+    if run.revision_serial != applied.serial:
+        return _revision_moved(ctx, run, applied)
+    needed = required_approvals(run)
+    approvals = ctx.state.list_approvals(run.id)
+    approvers = valid_approvers(run, approvals, ctx.now())
+    if len(approvers) < needed:
+        return _approvals_lapsed(ctx, run, needed, approvers)
+    connector = applied.connector(run.connector)
+    return send_write(ctx, run, connector, execution_spec(run, ctx.actor))
+
+
+def _not_approved_message(run: Run) -> str:
+    if run.status == PENDING_APPROVAL:
+        return (
+            f"run {run.id} is waiting for approval, so it cannot be executed yet."
+            f" Ask an approver to run `actionplane run approve {run.id} --as USER`."
+        )
+    if run.dry_run:
+        return (
+            f"run {run.id} is a dry run, which never writes. Submit the change again"
+            " without --dry-run to execute it."
+        )
+    return (
+        f"run {run.id} is {run.status}, not approved, so it cannot be executed."
+        f" See `actionplane run show {run.id}`."
+    )
+
+
+def _revision_moved(ctx: RunContext, run: Run, applied: AppliedConfig) -> RunOutcome:
+    conflict = {
+        "phase": "execution",
+        "fields": [],
+        "revision": {"decided_by": run.revision_serial, "active": applied.serial},
+    }
+    stored = commit_step(
+        ctx,
+        run,
+        Step(
+            CONFLICT,
+            "run.execution_conflict",
+            ctx.actor,
+            audit={"active_revision": applied.serial},
+            result={"conflict": conflict},
+            evidence=[(EVIDENCE_CONFLICT, "revision changed", conflict)],
+        ),
+    )
+    return RunOutcome(
+        stored,
+        EXIT_CONFLICT,
+        f"Revision {applied.serial} was applied after revision {run.revision_serial}"
+        " decided this run, so its decision and approvals no longer hold. Nothing"
+        " was written; submit the change again.",
+    )
+
+
+def _approvals_lapsed(
+    ctx: RunContext, run: Run, needed: int, approvers: list[str]
+) -> RunOutcome:
+    now = ctx.now()
+    expired = expired_approvals(run, ctx.state.list_approvals(run.id), now)
+    details = [
+        f"approval by {a.approver} expired at {format_time(a.expires_at)}"
+        for a in expired
+        if a.expires_at is not None
+    ]
+    stored = commit_step(
+        ctx,
+        run,
+        Step(
+            PENDING_APPROVAL,
+            "run.approval_expired",
+            ctx.actor,
+            audit={"valid": approvers, "expired": [a.approver for a in expired]},
+        ),
+    )
+    return RunOutcome(
+        stored,
+        EXIT_PENDING,
+        f"Run {run.id} needs {needed} valid approval(s) but has {len(approvers)}:"
+        " an approval expired. Nothing was written; the run waits for approval"
+        " again.",
+        details=details,
+        next_steps=[f"actionplane run approve {run.id} --as USER"],
+    )

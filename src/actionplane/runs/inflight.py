@@ -1,0 +1,84 @@
+"""Tell a write in progress from one that a crash interrupted.
+
+Before a write is sent, the run is stored as ``executing`` (or ``rolling_back``)
+with a lease naming the host and process that sends it. Another command may
+settle the run by reading the record back only when that write is surely no
+longer in progress: the process is gone, or the lease is older than any write
+can take.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from actionplane.runs.lifecycle import IN_FLIGHT
+from actionplane.state.clock import format_time, parse_time
+from actionplane.state.models import Run
+
+# Longer than a write can take with the client's default timeouts (30 s per
+# request, plus a token refresh and the read-back retries after an ambiguous
+# failure), so an older lease belongs to a process that stopped.
+LEASE_SECONDS = 300
+
+_writing: set[str] = set()
+_writing_lock = threading.Lock()
+
+
+def new_lease(now: datetime) -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "since": format_time(now)}
+
+
+@contextmanager
+def writing(run_id: str) -> Iterator[None]:
+    """Mark the run's write as in progress in this process for the block."""
+    with _writing_lock:
+        _writing.add(run_id)
+    try:
+        yield
+    finally:
+        with _writing_lock:
+            _writing.discard(run_id)
+
+
+def is_interrupted(run: Run, now: datetime) -> bool:
+    """Tell whether a run left in flight no longer has a process writing it."""
+    if run.status not in IN_FLIGHT:
+        return False
+    with _writing_lock:
+        if run.id in _writing:
+            return False
+    lease = (run.result or {}).get("lease")
+    if not isinstance(lease, Mapping):
+        return True
+    since = parse_time(str(lease.get("since")))
+    if now - since > timedelta(seconds=LEASE_SECONDS):
+        return True
+    if lease.get("host") != socket.gethostname():
+        return False
+    pid = lease.get("pid")
+    return pid == os.getpid() or not _process_alive(pid)
+
+
+def lease_holder(run: Run) -> str:
+    lease = (run.result or {}).get("lease") or {}
+    return (
+        f"process {lease.get('pid')} on {lease.get('host')} since {lease.get('since')}"
+    )
+
+
+def _process_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

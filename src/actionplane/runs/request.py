@@ -1,0 +1,292 @@
+"""Turn command-line input, a request file or a preset into one change request.
+
+Values given as ``--set Field=TEXT`` are parsed by the field's type in the applied
+metadata snapshot, so ``Amount=150000`` becomes a number and ``Stage=Closed Won``
+a picklist value. Values from a request file are JSON and keep their type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from actionplane.config.model import ActorKind, Connector
+from actionplane.errors import RunError
+from actionplane.metadata.values import parse_cli_value, value_problem
+from actionplane.runs.applied import APPLY_HINT, AppliedConfig
+from actionplane.zoho.sandbox import seed
+
+PRESET_ZOHO_DEAL = "zoho-deal"
+PRESETS = (PRESET_ZOHO_DEAL,)
+
+# The onboarding sample: one change to the seeded sample deal that the repo's
+# policies send to approval, because the amount is above 100,000.
+SAMPLE_CHANGES: dict[str, Any] = {
+    "Amount": 150000.0,
+    "Next_Step": "Send the renewal quote for approval",
+}
+SAMPLE_REASON = "Onboarding sample: raise the renewal amount and set the next step"
+
+_FILE_KEYS = {
+    "connector",
+    "object",
+    "recordId",
+    "changes",
+    "actor",
+    "reason",
+    "dryRun",
+}
+
+
+@dataclass
+class RunInput:
+    """What the user asked for, before it is checked against the applied config.
+
+    ``set_values`` holds ``--set`` texts still to parse; ``values`` holds typed
+    values from a request file or a preset.
+    """
+
+    connector: str | None = None
+    object: str | None = None
+    record_id: str | None = None
+    set_values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    actor_id: str | None = None
+    actor_kind: str | None = None
+    groups: list[str] = field(default_factory=list)
+    reason: str | None = None
+    dry_run: bool = False
+    preset: str | None = None
+
+
+@dataclass
+class ChangeRequest:
+    """A checked request: where, which values, by whom and why."""
+
+    connector: Connector
+    object: str
+    record_id: str
+    values: dict[str, Any]  # field API name -> requested value, in request order
+    actor: dict[str, Any]  # {id, kind, groups}
+    reason: str
+    dry_run: bool
+    preset: str | None = None
+
+    def rule_request(self, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Return the request in the shape rules read, with the given changes."""
+        return {
+            "connector": self.connector.name,
+            "object": self.object,
+            "recordId": self.record_id,
+            "changes": changes,
+            "actor": self.actor,
+            "reason": self.reason,
+            "dryRun": self.dry_run,
+        }
+
+
+def parse_set_option(text: str) -> tuple[str, str]:
+    """Split ``Field=value`` at the first ``=``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise RunError(
+            f"--set {text!r} is not FIELD=VALUE. Write the field's API name, an"
+            " equals sign and the value, e.g. --set Amount=150000."
+        )
+    return name.strip(), value
+
+
+def read_request_file(path: Path, into: RunInput) -> None:
+    """Fill ``into`` from a JSON request file; values already set are kept."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RunError(
+            f"cannot read request file {path}: {exc.strerror}. Check the path."
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise RunError(
+            f"request file {path} is not valid JSON (line {exc.lineno}, column"
+            f" {exc.colno}). Fix the JSON and submit again."
+        ) from None
+    if not isinstance(data, dict) or set(data) - _FILE_KEYS:
+        unknown = sorted(set(data) - _FILE_KEYS) if isinstance(data, dict) else []
+        raise RunError(
+            f"request file {path} must be a JSON object with keys from"
+            f" {', '.join(sorted(_FILE_KEYS))}"
+            + (f"; unknown keys: {', '.join(unknown)}." if unknown else ".")
+        )
+    _fill_from_file(data, into, path)
+
+
+def _fill_from_file(data: dict[str, Any], into: RunInput, path: Path) -> None:
+    into.connector = into.connector or _optional_text(data, "connector", path)
+    into.object = into.object or _optional_text(data, "object", path)
+    into.record_id = into.record_id or _optional_text(data, "recordId", path)
+    into.reason = into.reason or _optional_text(data, "reason", path)
+    into.dry_run = into.dry_run or bool(data.get("dryRun", False))
+    actor = data.get("actor") or {}
+    if not isinstance(actor, dict):
+        raise RunError(f"actor in {path} must be an object {{id, kind, groups}}.")
+    into.actor_id = into.actor_id or actor.get("id")
+    into.actor_kind = into.actor_kind or actor.get("kind")
+    into.groups = [*into.groups, *(actor.get("groups") or [])]
+    changes = data.get("changes") or {}
+    if not isinstance(changes, dict):
+        raise RunError(
+            f"changes in {path} must map field API names to values or to"
+            ' {"after": value}.'
+        )
+    for name, value in changes.items():
+        if name not in into.values and name not in into.set_values:
+            into.values[name] = _after_value(value)
+
+
+def _after_value(value: Any) -> Any:
+    # {"after": v} (with an optional "before", which is ignored because the
+    # record is read live) or a plain value.
+    if (
+        isinstance(value, dict)
+        and "after" in value
+        and set(value) <= {"before", "after"}
+    ):
+        return value["after"]
+    return value
+
+
+def _optional_text(data: dict[str, Any], key: str, path: Path) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RunError(f"{key} in {path} must be a non-empty string, not {value!r}.")
+    return value
+
+
+def apply_preset(into: RunInput, applied: AppliedConfig, default_actor: str) -> None:
+    """Fill what the user left open from the preset; explicit values win."""
+    if into.preset is None:
+        return
+    if into.preset != PRESET_ZOHO_DEAL:
+        raise RunError(
+            f"unknown preset {into.preset!r}. Use one of: {', '.join(PRESETS)}."
+        )
+    into.connector = into.connector or _sample_connector(applied).name
+    into.object = into.object or "Deals"
+    into.record_id = into.record_id or seed.SAMPLE_DEAL_ID
+    for name, value in SAMPLE_CHANGES.items():
+        if name not in into.set_values:
+            into.values.setdefault(name, value)
+    into.actor_id = into.actor_id or default_actor
+    into.actor_kind = into.actor_kind or ActorKind.HUMAN.value
+    into.reason = into.reason or SAMPLE_REASON
+
+
+def _sample_connector(applied: AppliedConfig) -> Connector:
+    sandboxes = [c for c in applied.workspace.connectors if c.is_sandbox]
+    if not sandboxes:
+        raise RunError(
+            f"applied revision {applied.serial} has no sandbox connector"
+            " (isSandbox: true), and the onboarding sample only exists in a sandbox."
+            " Connect one with `actionplane connectors connect`, or pass --connector."
+        )
+    return sandboxes[0]
+
+
+def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
+    """Check the input against the applied config and parse ``--set`` values."""
+    connector = _resolve_connector(applied, given.connector)
+    object_name = _required(given.object, "--object", "the Zoho module, e.g. Deals")
+    record_id = _required(given.record_id, "--record", "the Zoho record id")
+    actor_id = _required(given.actor_id, "--actor", "who asks for the change")
+    reason = _required(given.reason, "--reason", "why the change is needed")
+    kind = given.actor_kind or ActorKind.HUMAN.value
+    if kind not in {k.value for k in ActorKind}:
+        raise RunError(f"actor kind {kind!r} is not human, agent or service.")
+
+    values = dict(given.values)
+    for name, text in given.set_values.items():
+        entry = applied.field_entry(connector.name, object_name, name)
+        try:
+            values[name] = parse_cli_value(entry, text)
+        except ValueError as exc:
+            raise RunError(f"--set {name}={text}: {exc}. Fix the value.") from None
+    if not values:
+        raise RunError(
+            "the request changes no field. Add --set FIELD=VALUE, a request file"
+            " with changes, or --preset zoho-deal."
+        )
+    _check_values(applied, connector, object_name, values)
+
+    groups = sorted(set(given.groups) | set(applied.workspace.groups_of(actor_id)))
+    return ChangeRequest(
+        connector=connector,
+        object=object_name,
+        record_id=record_id,
+        values=values,
+        actor={"id": actor_id, "kind": kind, "groups": groups},
+        reason=reason,
+        dry_run=given.dry_run,
+        preset=given.preset,
+    )
+
+
+def _resolve_connector(applied: AppliedConfig, name: str | None) -> Connector:
+    if name is not None:
+        return applied.connector(name)
+    connectors = applied.workspace.connectors
+    if len(connectors) == 1:
+        return connectors[0]
+    known = ", ".join(c.name for c in connectors) or "none"
+    raise RunError(
+        f"applied revision {applied.serial} has {len(connectors)} connectors"
+        f" ({known}). Name one with --connector."
+    )
+
+
+def _required(value: str | None, option: str, meaning: str) -> str:
+    if not value:
+        raise RunError(f"{option} is missing. Pass {option} with {meaning}.")
+    return value
+
+
+def _check_values(
+    applied: AppliedConfig,
+    connector: Connector,
+    object_name: str,
+    values: dict[str, Any],
+) -> None:
+    """Reject values that cannot be stored in allowlisted fields.
+
+    Fields outside the allowlist are left alone here: the allowlist guard denies
+    them, and the denied run is stored as evidence.
+    """
+    managed = connector.managed_object(object_name)
+    allowed = set(managed.allowed_fields) if managed is not None else set()
+    problems = []
+    for name, value in values.items():
+        if name not in allowed:
+            continue
+        entry = applied.field_entry(connector.name, object_name, name)
+        if entry is None:
+            problems.append(
+                f"{object_name}.{name} is not in the metadata snapshot of"
+                f" {connector.name} in revision {applied.serial}; run `actionplane"
+                f" connectors sync-metadata {connector.name}`, then `{APPLY_HINT}`"
+            )
+            continue
+        if not entry.get("writable", True):
+            reason = entry.get("notWritableReason") or "it is not writable"
+            problems.append(f"{object_name}.{name} cannot be written: {reason}")
+            continue
+        problem = value_problem(entry, value)
+        if problem is not None:
+            problems.append(problem)
+    if problems:
+        raise RunError(
+            "the requested values do not fit their fields:\n  - "
+            + "\n  - ".join(problems)
+            + "\nFix the values and submit again."
+        )

@@ -1,0 +1,125 @@
+"""Roll an executed run back: write the before values under the same guard.
+
+The rollback is sent with ``If-Unmodified-Since`` set to the Modified_Time that
+the execution's read-back saw. When the record changed since (the values read
+now differ, or Zoho answers 412), the rollback is refused and the field
+differences are shown, because writing would erase someone else's edit.
+``force`` overrides that: the record is read again and the write is guarded by
+the fresh Modified_Time instead, and the override is audited with its reason.
+"""
+
+from __future__ import annotations
+
+from actionplane.errors import RunError
+from actionplane.runs.context import RunContext
+from actionplane.runs.journal import EVIDENCE_RECORD, store_evidence, subject_of
+from actionplane.runs.lifecycle import EXECUTED, EXIT_CONFLICT, RunOutcome
+from actionplane.runs.preview import after_values, moved_fields, record_edits
+from actionplane.runs.render import show_value
+from actionplane.runs.resume import load_run
+from actionplane.runs.specs import post_write_record, post_write_time, rollback_spec
+from actionplane.runs.writer import send_write
+from actionplane.state.models import Run
+
+
+def rollback_run(
+    ctx: RunContext,
+    run_id: str,
+    *,
+    actor: str,
+    force: bool = False,
+    reason: str = "",
+) -> RunOutcome:
+    if force and not reason.strip():
+        raise RunError(
+            "--force needs --reason: a forced rollback overwrites someone else's"
+            " edit, and the audit trail records why."
+        )
+    run, warnings = load_run(ctx, run_id)
+    if run.status != EXECUTED:
+        raise RunError(
+            f"run {run.id} is {run.status}; only an executed run can be rolled back."
+            f" See `actionplane run show {run.id}`."
+        )
+    applied = ctx.applied()
+    connector = applied.connector(run.connector)
+    ctx.exchanges.drain()
+    record = ctx.client(connector).get_record(run.object, run.record_id)
+    written = post_write_record(run)
+    baseline = post_write_time(run)
+    edits = _edits_since_write(run, written, record, baseline)
+
+    if edits and not force:
+        outcome = _refuse(ctx, run, actor, record, edits)
+    else:
+        extra = {"forced": force, "reason": reason}
+        if force:
+            extra["overwritten"] = edits
+            baseline = record.get("Modified_Time")
+        spec = rollback_spec(
+            run, actor, baseline=baseline, expected_record=record, extra=extra
+        )
+        with ctx.state.transaction():
+            store_evidence(
+                ctx, run.id, [(EVIDENCE_RECORD, "record read before rollback", record)]
+            )
+        outcome = send_write(ctx, run, connector, spec)
+    outcome.warnings[:0] = warnings
+    return outcome
+
+
+def _edits_since_write(
+    run: Run,
+    written: dict[str, object],
+    record: dict[str, object],
+    baseline: str | None,
+) -> list[dict[str, object]]:
+    """List what changed in the record after the execution wrote it."""
+    if written:
+        edits = record_edits(written, record)
+    else:
+        edits = moved_fields(after_values(run.preview or {}), record)
+    if not edits and baseline is not None and record.get("Modified_Time") != baseline:
+        edits = [
+            {
+                "field": "Modified_Time",
+                "expected": baseline,
+                "current": record.get("Modified_Time"),
+            }
+        ]
+    return edits
+
+
+def _refuse(
+    ctx: RunContext,
+    run: Run,
+    actor: str,
+    record: dict[str, object],
+    edits: list[dict[str, object]],
+) -> RunOutcome:
+    with ctx.state.transaction():
+        store_evidence(
+            ctx, run.id, [(EVIDENCE_RECORD, "record read before rollback", record)]
+        )
+        ctx.state.append_audit(
+            "run.rollback_refused",
+            actor,
+            subject_of(run.id),
+            {"fields": [e["field"] for e in edits], "digest": run.digest},
+        )
+    names = ", ".join(str(e["field"]) for e in edits)
+    return RunOutcome(
+        ctx.state.get_run(run.id),
+        EXIT_CONFLICT,
+        f"The record changed after run {run.id} wrote it ({names}), so the rollback"
+        " was refused: writing the before values would erase those edits. Nothing"
+        " was written.",
+        details=[
+            f"{e['field']}: after the run {show_value(e['expected'])},"
+            f" now {show_value(e['current'])}"
+            for e in edits
+        ],
+        next_steps=[
+            f'actionplane run rollback {run.id} --force --reason "..."',
+        ],
+    )
