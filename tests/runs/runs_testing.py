@@ -90,7 +90,7 @@ def _connector(root: Path, url: str):  # type: ignore[no-untyped-def]
 
 
 def build_workspace(root: Path, state: Path, sandbox_url: str) -> None:
-    """Copy the repo's workspace, point it at the sandbox, sync metadata, commit.
+    """Copy the repo's workspace, point it at the sandbox, validate, sync, commit.
 
     The process environment must hold the sandbox credentials.
     """
@@ -100,9 +100,10 @@ def build_workspace(root: Path, state: Path, sandbox_url: str) -> None:
     text = text.replace("https://sandbox.zohoapis.com", sandbox_url)
     (root / "connectors.yaml").write_text(text)
     shutil.copytree(REPO_ROOT / "policies", root / "policies")
-    argv = ["connectors", "sync-metadata", "zoho-sandbox", "-w", str(root)]
-    synced = CliRunner().invoke(cli, [*argv, "--state", str(state)])
-    assert synced.exit_code == 0, synced.output
+    for step in ("validate", "sync-metadata"):
+        argv = ["connectors", step, "zoho-sandbox", "-w", str(root)]
+        done = CliRunner().invoke(cli, [*argv, "--state", str(state)])
+        assert done.exit_code == 0, done.output
 
     repo = git.Repo.init(root, initial_branch="main")
     with repo.config_writer() as config:

@@ -40,6 +40,7 @@ def test_requester_in_approver_group_refused(runs_env: RunsEnv) -> None:
     code, body = runs_env.json(
         "run", "submit", "--preset", "zoho-deal", "--actor", "dana.lee"
     )
+    assert code == 10
     run_id = body["run"]["id"]
 
     result = runs_env.cli("run", "approve", run_id, "--as", "dana.lee")
@@ -101,9 +102,11 @@ def test_expired_approval_not_counted(runs_env: RunsEnv) -> None:
     assert runs_env.cli("run", "approve", run_id, "--as", "dana.lee").exit_code == 0
     later = utc_now() + timedelta(hours=24, minutes=1)
 
-    with open_state(runs_env.state, runs_env.root) as state:
-        with RunContext(state, runs_env.root, "ops", clock=lambda: later) as ctx:
-            outcome = execute_run(ctx, run_id)
+    with (
+        open_state(runs_env.state, runs_env.root) as state,
+        RunContext(state, runs_env.root, "ops", clock=lambda: later) as ctx,
+    ):
+        outcome = execute_run(ctx, run_id)
 
     assert outcome.exit_code == 10
     assert outcome.run.status == "pending_approval"
@@ -120,9 +123,11 @@ def test_approval_still_valid_before_expiry(runs_env: RunsEnv) -> None:
     runs_env.cli("run", "approve", run_id, "--as", "dana.lee")
     soon = utc_now() + timedelta(hours=23, minutes=59)
 
-    with open_state(runs_env.state, runs_env.root) as state:
-        with RunContext(state, runs_env.root, "ops", clock=lambda: soon) as ctx:
-            outcome = execute_run(ctx, run_id)
+    with (
+        open_state(runs_env.state, runs_env.root) as state,
+        RunContext(state, runs_env.root, "ops", clock=lambda: soon) as ctx,
+    ):
+        outcome = execute_run(ctx, run_id)
 
     assert outcome.exit_code == 0, outcome.message
     assert outcome.run.status == "executed"

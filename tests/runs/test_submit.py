@@ -49,6 +49,7 @@ def test_preset_preview_and_trace(runs_env: RunsEnv) -> None:
 def test_decision_names_revision_and_rule_line(runs_env: RunsEnv) -> None:
     code, body = runs_env.json("run", "submit", "--preset", "zoho-deal", "--dry-run")
 
+    assert code == 10
     decision = body["decision"]
     assert decision["revision"]["serial"] == 1
     assert len(decision["revision"]["git_commit"]) == 40
@@ -197,8 +198,10 @@ def test_submit_without_applied_revision(runs_env: RunsEnv, tmp_path: Path) -> N
     empty_state = tmp_path / "empty.db"
     result = CliRunner().invoke(
         cli,
-        ["run", "submit", "--preset", "zoho-deal", "--dry-run"]
-        + ["-w", str(runs_env.root), "--state", str(empty_state)],
+        [
+            *("run", "submit", "--preset", "zoho-deal", "--dry-run"),
+            *("-w", str(runs_env.root), "--state", str(empty_state)),
+        ],
     )
 
     assert result.exit_code == 1

@@ -21,7 +21,7 @@ CONNECTOR_HELP = "Sandbox connector [default: the first one with isSandbox: true
 
 @click.group()
 def sample() -> None:
-    """The onboarding sample deal: check it against its seed, or reset it.
+    """Check the onboarding sample deal against its seed, or reset it.
 
     actionplane sample status
     """

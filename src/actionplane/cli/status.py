@@ -66,7 +66,12 @@ def _text(report: StatusReport) -> list[str]:
         lines += ["", f"Connector {connector.name} ({kind})"]
         rows = []
         for item in connector.items:
-            mark = "[x]" if item.done else ("[-]" if not item.applicable else "[ ]")
+            if not item.applicable:
+                mark = "[-]"
+            elif item.done:
+                mark = "[x]"
+            else:
+                mark = "[ ]"
             rows.append([mark, item.label, item.at or "", item.detail])
         lines += table(rows)
         if connector.next_step:

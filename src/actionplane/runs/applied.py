@@ -2,7 +2,7 @@
 
 A revision stores the reviewed workspace files and metadata snapshots, so runs
 are decided by exactly what was planned and applied, whatever the working tree
-holds now.
+contains now.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Approve or reject a run that its rules sent to approval.
 
 An approver must belong to a group that the matched rules name, and can never
-be the requester. Before an approval is stored the record is read again: the
-approval binds to the run digest, so when a before value moved (or another
-revision became active) the approval is rejected and the run is marked
-``conflict`` to be submitted again. Approvals expire after the workspace's
-``approvals.expiresAfterHours``.
+be the requester. Before an approval is stored, the record is read again,
+because the approval binds to the run digest. When a before value moved, or
+another revision became active, the approval is rejected and the run is marked
+``conflict`` so that it is submitted again. Approvals expire after the
+workspace's ``approvals.expiresAfterHours``.
 """
 
 from __future__ import annotations

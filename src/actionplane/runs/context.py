@@ -1,4 +1,4 @@
-"""What every run operation needs: the state store, the workspace, Zoho and a clock."""
+"""The state store, workspace, Zoho clients and clock that run operations share."""
 
 from __future__ import annotations
 

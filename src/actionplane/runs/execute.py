@@ -27,7 +27,7 @@ from actionplane.state.models import Run
 
 
 def execute_run(ctx: RunContext, run_id: str) -> RunOutcome:
-    """Write an approved run's changes, or say why it cannot be written now."""
+    """Write an approved run's changes, or return why they cannot be written now."""
     run, warnings = load_run(ctx, run_id)
     if run.status != APPROVED:
         raise RunError(_not_approved_message(run))

@@ -48,7 +48,7 @@ class Step:
     """One change to a run: its new status and what to store with it.
 
     ``result`` entries are merged into the run's result; a None value removes
-    the key. ``evidence`` holds (kind, name, content) triples.
+    the key. ``evidence`` contains (kind, name, content) triples.
     """
 
     status: str

@@ -11,7 +11,7 @@ A run moves through these statuses::
               rolling_back -> rolled_back | executed | failed
 
 ``executing`` and ``rolling_back`` are stored before the HTTP write is sent, so a
-crash between the write and its recording leaves a status that says a write may
+crash between the write and its recording leaves a status that shows a write may
 have happened. Only a read-back of the record moves such a run on.
 """
 
@@ -70,7 +70,7 @@ Exit codes:
 class RunOutcome:
     """The result of one run command: the run as stored afterwards and how to go on.
 
-    ``message`` says what happened in one or two sentences. ``details`` lists
+    ``message`` states what happened in one or two sentences. ``details`` lists
     facts behind it, such as fields that moved. ``next_steps`` are commands the
     user can run next.
     """

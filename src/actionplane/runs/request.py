@@ -44,8 +44,8 @@ _FILE_KEYS = {
 class RunInput:
     """What the user asked for, before it is checked against the applied config.
 
-    ``set_values`` holds ``--set`` texts still to parse; ``values`` holds typed
-    values from a request file or a preset.
+    ``set_values`` maps fields to ``--set`` texts still to parse, and ``values``
+    maps fields to typed values from a request file or a preset.
     """
 
     connector: str | None = None
@@ -63,7 +63,7 @@ class RunInput:
 
 @dataclass
 class ChangeRequest:
-    """A checked request: where, which values, by whom and why."""
+    """A checked request: target record, values, actor and reason."""
 
     connector: Connector
     object: str

@@ -27,7 +27,7 @@ from actionplane.zoho.writes import WriteOutcome, compare_read_back
 def load_run(ctx: RunContext, run_id: str) -> tuple[Run, list[str]]:
     """Return a run, settled first when an interrupted command left it in flight.
 
-    The second item holds warnings for the user, such as a settle that failed
+    The second item contains warnings for the user, such as a settle that failed
     because Zoho could not be reached.
     """
     run = ctx.state.get_run(run_id)

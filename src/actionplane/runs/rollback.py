@@ -2,7 +2,7 @@
 
 The rollback is sent with ``If-Unmodified-Since`` set to the Modified_Time that
 the execution's read-back saw. When the record changed since (the values read
-now differ, or Zoho answers 412), the rollback is refused and the field
+now differ, or Zoho returns 412), the rollback is refused and the field
 differences are shown, because writing would erase someone else's edit.
 ``force`` overrides that: the record is read again and the write is guarded by
 the fresh Modified_Time instead, and the override is audited with its reason.

@@ -102,7 +102,7 @@ def _preview(
     if not preview["changes"]:
         same = ", ".join(item["field"] for item in preview["unchanged"])
         raise RunError(
-            f"{request.object} record {request.record_id} already holds the requested"
+            f"{request.object} record {request.record_id} already has the requested"
             f" value of {same}, so there is nothing to change. Request a different"
             " value."
         )

@@ -47,9 +47,10 @@ from actionplane.zoho.errors import (
 )
 from actionplane.zoho.writes import RecordWrite, WriteOutcome
 
-# Failures raised before Zoho processed the write: nothing changed in Zoho.
-# Server errors after the request was sent never raise; they come back as an
-# ambiguous write that the client resolves by reading the record.
+# Errors that mean Zoho did not process the write, so nothing changed in Zoho.
+# A 5xx or a dropped connection after the request was sent raises none of them:
+# the client's session returns an ambiguous write, which the client resolves by
+# reading the record back.
 NOT_SENT = (
     ZohoConnectionError,
     ZohoCredentialError,
@@ -66,7 +67,7 @@ class WriteSpec:
 
     ``values`` are written under ``If-Unmodified-Since: baseline``.
     ``expected_record`` is the record as the baseline read saw it, used to name
-    what others changed when Zoho answers 412.
+    what others changed when Zoho returns 412.
     """
 
     phase: str
