@@ -204,3 +204,19 @@ def test_execute_refused_after_new_revision(runs_env: RunsEnv) -> None:
     assert body["run"]["status"] == "conflict"
     assert "Revision 2 was applied after revision 1" in body["message"]
     assert runs_env.puts() == []
+
+
+def test_credential_like_record_value(runs_env: RunsEnv) -> None:
+    # Redaction rewrites this before value in the stored preview, so the
+    # approval's re-read must compare in the same stored form.
+    runs_env.edit_deal(Next_Step="Mail token=0f3a9c1e to the buyer")
+    run_id = pending_run(runs_env)
+
+    approved = runs_env.cli("run", "approve", run_id, "--as", "dana.lee")
+    assert approved.exit_code == 0, approved.output
+    assert runs_env.cli("run", "execute", run_id).exit_code == 0
+
+    rollback = runs_env.cli("run", "rollback", run_id)
+    assert rollback.exit_code == 1
+    assert "before value of Next_Step looked like a credential" in rollback.stderr
+    assert runs_env.deal()["Next_Step"] == "Send the renewal quote for approval"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+import git
 from click.testing import CliRunner
-from runs_testing import RunsEnv
+from runs_testing import RunsEnv, apply_workspace
 
 from actionplane.cli import cli
 from actionplane.state import open_state
@@ -49,17 +50,47 @@ def test_sample_reset_after_write(runs_env: RunsEnv) -> None:
     assert "sample_reset" in steps
 
 
-def test_sample_reset_covers_fields_runs_changed(runs_env: RunsEnv) -> None:
-    with open_state(runs_env.state, runs_env.root) as state:
-        revision = state.active_revision()
-    assert revision is not None
+def test_sample_reset_skips_untracked_fields(runs_env: RunsEnv) -> None:
+    runs_env.cli(
+        *("run", "submit", "--preset", "zoho-deal", "--set", "Deal_Name=Renamed")
+    )
     runs_env.edit_deal(Description="Changed outside any run")
 
     code, body = runs_env.json("sample", "reset")
 
     assert code == 0
     assert body["written"] == {}
-    assert "Description" not in [f["field"] for f in body["fields"]]
+    fields = [f["field"] for f in body["fields"]]
+    assert "Description" not in fields
+    assert "Deal_Name" not in fields  # requested by a denied run only
+
+
+def test_sample_reset_includes_fields_runs_changed(runs_env: RunsEnv) -> None:
+    code, body = runs_env.json(
+        "run", "submit", "--preset", "zoho-deal", "--set", "Amount=90000"
+    )
+    assert code == 0, body["message"]
+    connectors = runs_env.root / "connectors.yaml"
+    connectors.write_text(
+        connectors.read_text().replace(
+            "allowedFields: [Stage, Amount, Closing_Date, Next_Step]",
+            "allowedFields: [Stage, Amount, Closing_Date]",
+        )
+    )
+    repo = git.Repo(runs_env.root)
+    repo.git.add(A=True)
+    repo.index.commit("Stop writing Next_Step")
+    (runs_env.tmp / "second").mkdir()
+    apply_workspace(runs_env.root, runs_env.state, runs_env.tmp / "second")
+
+    code, reset = runs_env.json("sample", "reset")
+
+    assert code == 0
+    assert reset["written"] == {
+        "Amount": 48000.0,
+        "Next_Step": "Schedule the discovery call",
+    }
+    assert runs_env.deal()["Next_Step"] == seed.SAMPLE_DEAL["Next_Step"]
 
 
 def test_status_checklist_follows_onboarding(runs_env: RunsEnv) -> None:

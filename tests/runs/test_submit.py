@@ -219,3 +219,21 @@ def test_runs_use_applied_revision_not_tree(runs_env: RunsEnv) -> None:
 
     assert code == 10
     assert body["decision"]["matched_rules"] == ["large-amount-needs-approval"]
+
+
+def test_credential_like_value_rejected(runs_env: RunsEnv) -> None:
+    result = runs_env.cli(
+        *SUBMIT,
+        "--record",
+        DEAL_ID,
+        "--set",
+        "Next_Step=Send code=1234 to the buyer",
+        "--actor",
+        REQUESTER,
+        "--reason",
+        "Promo",
+    )
+
+    assert result.exit_code == 1
+    assert "the value of Next_Step looks like a credential" in result.stderr
+    assert runs_env.crm_calls() == []

@@ -136,6 +136,7 @@ def submit(
     Allowed live runs are written at once and verified by a read-back; runs
     that need approval wait for `run approve`.
 
+    \b
         actionplane run submit --preset zoho-deal --dry-run
         actionplane run submit --connector zoho-sandbox --object Deals \\
             --record 3652397000000330001 --set Stage="Needs Analysis" \\
@@ -253,6 +254,7 @@ def resume(
     Never writes: a write that landed is recorded and verified, one that did
     not land returns the run to its previous status.
 
+    \b
         actionplane run resume run_01J...
     """
     from actionplane.runs.resume import resume_run
@@ -287,6 +289,7 @@ def rollback(
     Refused, with the field differences, when the record changed after the run
     wrote it; --force --reason overrides that.
 
+    \b
         actionplane run rollback run_01J...
         actionplane run rollback run_01J... --force --reason "Revert bad import"
     """

@@ -41,6 +41,7 @@ def reset(
     changed on the sample deal, verifies them by a read-back, and records an
     audit entry. Exit 0 when the deal matches its seed afterwards, 1 otherwise.
 
+    \b
         actionplane sample reset
     """
     from actionplane.runs.sample import reset_sample, sample_connector
@@ -72,6 +73,7 @@ def status(
 
     Exit 0 when it matches, 1 when a field differs.
 
+    \b
         actionplane sample status --format json
     """
     from actionplane.runs.sample import read_sample, sample_connector

@@ -25,6 +25,7 @@ def status(output_format: str, workspace: Path, state_path: Path | None) -> None
     Usage counts governed runs (runs that received a decision) per UTC month,
     split into dry and live runs.
 
+    \b
         actionplane status
     """
     from actionplane.runs.checklist import STATUS_FORMAT_VERSION, status_report

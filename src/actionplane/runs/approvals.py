@@ -21,6 +21,7 @@ from actionplane.runs.journal import (
     EVIDENCE_RECORD,
     Step,
     commit_step,
+    read_record,
     store_evidence,
     subject_of,
 )
@@ -93,7 +94,7 @@ def approve_run(
 
     ctx.exchanges.drain()
     connector = applied.connector(run.connector)
-    record = ctx.client(connector).get_record(run.object, run.record_id)
+    record = read_record(ctx, connector, run.object, run.record_id)
     expected = before_values(run.preview or {})
     current = {name: record.get(name) for name in expected}
     digest = run_digest(run.request, current, applied.revision_identity())

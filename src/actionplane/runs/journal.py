@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from actionplane.config.model import Connector
 from actionplane.runs.context import RunContext, exchange_evidence, exchange_name
 from actionplane.state import redact
 from actionplane.state.audit_chain import canonical_json
@@ -41,6 +42,20 @@ def stored_form(value: Any) -> Any:
     run matches the one computed before the run was stored.
     """
     return json.loads(canonical_json(redact(value)))
+
+
+def read_record(
+    ctx: RunContext, connector: Connector, module: str, record_id: str
+) -> dict[str, Any]:
+    """Read a record live and return it in stored form.
+
+    Comparisons with stored previews and digests need the same form on both
+    sides, because redaction may have changed a value that looks like a
+    credential.
+    """
+    record = ctx.client(connector).get_record(module, record_id)
+    stored: dict[str, Any] = stored_form(record)
+    return stored
 
 
 @dataclass

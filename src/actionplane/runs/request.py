@@ -16,18 +16,7 @@ from actionplane.config.model import ActorKind, Connector
 from actionplane.errors import RunError
 from actionplane.metadata.values import parse_cli_value, value_problem
 from actionplane.runs.applied import APPLY_HINT, AppliedConfig
-from actionplane.zoho.sandbox import seed
-
-PRESET_ZOHO_DEAL = "zoho-deal"
-PRESETS = (PRESET_ZOHO_DEAL,)
-
-# The onboarding sample: one change to the seeded sample deal that the repo's
-# policies send to approval, because the amount is above 100,000.
-SAMPLE_CHANGES: dict[str, Any] = {
-    "Amount": 150000.0,
-    "Next_Step": "Send the renewal quote for approval",
-}
-SAMPLE_REASON = "Onboarding sample: raise the renewal amount and set the next step"
+from actionplane.state.redact import REDACTED, redact
 
 _FILE_KEYS = {
     "connector",
@@ -165,36 +154,6 @@ def _optional_text(data: dict[str, Any], key: str, path: Path) -> str | None:
     return value
 
 
-def apply_preset(into: RunInput, applied: AppliedConfig, default_actor: str) -> None:
-    """Fill what the user left open from the preset; explicit values win."""
-    if into.preset is None:
-        return
-    if into.preset != PRESET_ZOHO_DEAL:
-        raise RunError(
-            f"unknown preset {into.preset!r}. Use one of: {', '.join(PRESETS)}."
-        )
-    into.connector = into.connector or _sample_connector(applied).name
-    into.object = into.object or "Deals"
-    into.record_id = into.record_id or seed.SAMPLE_DEAL_ID
-    for name, value in SAMPLE_CHANGES.items():
-        if name not in into.set_values:
-            into.values.setdefault(name, value)
-    into.actor_id = into.actor_id or default_actor
-    into.actor_kind = into.actor_kind or ActorKind.HUMAN.value
-    into.reason = into.reason or SAMPLE_REASON
-
-
-def _sample_connector(applied: AppliedConfig) -> Connector:
-    sandboxes = [c for c in applied.workspace.connectors if c.is_sandbox]
-    if not sandboxes:
-        raise RunError(
-            f"applied revision {applied.serial} has no sandbox connector"
-            " (isSandbox: true), and the onboarding sample only exists in a sandbox."
-            " Connect one with `actionplane connectors connect`, or pass --connector."
-        )
-    return sandboxes[0]
-
-
 def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
     """Check the input against the applied config and parse ``--set`` values."""
     connector = _resolve_connector(applied, given.connector)
@@ -260,13 +219,22 @@ def _check_values(
 ) -> None:
     """Reject values that cannot be stored in allowlisted fields.
 
-    Fields outside the allowlist are left alone here: the allowlist guard denies
-    them, and the denied run is stored as evidence.
+    Values that redaction would change are rejected for every field, because the
+    run writes the values as stored. Other checks skip fields outside the
+    allowlist: the allowlist guard denies them, and the denied run is stored as
+    evidence.
     """
     managed = connector.managed_object(object_name)
     allowed = set(managed.allowed_fields) if managed is not None else set()
     problems = []
     for name, value in values.items():
+        if redact(value) != value:
+            problems.append(
+                f"the value of {name} looks like a credential, so it would be stored"
+                f" as {REDACTED} and the write would not match the preview;"
+                " credentials never go into run evidence"
+            )
+            continue
         if name not in allowed:
             continue
         entry = applied.field_entry(connector.name, object_name, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from actionplane.errors import ActionPlaneError, RunError
 from actionplane.runs.context import RunContext
 from actionplane.runs.inflight import is_interrupted, lease_holder
-from actionplane.runs.journal import EVIDENCE_READ_BACK, Step, commit_step
+from actionplane.runs.journal import EVIDENCE_READ_BACK, Step, commit_step, read_record
 from actionplane.runs.lifecycle import (
     EXIT_CONFLICT,
     FAILED,
@@ -18,8 +18,8 @@ from actionplane.runs.lifecycle import (
 )
 from actionplane.runs.preview import record_edits
 from actionplane.runs.render import show_value
-from actionplane.runs.specs import in_flight_spec
-from actionplane.runs.writer import WriteSpec, verify, write_value
+from actionplane.runs.specs import WriteSpec, in_flight_spec, write_value
+from actionplane.runs.writer import verify
 from actionplane.state.models import Run
 from actionplane.zoho.writes import WriteOutcome, compare_read_back
 
@@ -69,7 +69,7 @@ def settle(ctx: RunContext, run: Run) -> RunOutcome:
     ctx.exchanges.drain()
     spec = in_flight_spec(run, ctx.actor)
     connector = ctx.applied().connector(run.connector)
-    record = ctx.client(connector).get_record(run.object, run.record_id)
+    record = read_record(ctx, connector, run.object, run.record_id)
     sent = {name: write_value(value) for name, value in spec.values.items()}
     outcome = compare_read_back(sent, record, spec.baseline)
     facts = {"source": "resume", "resumed_by": ctx.actor}

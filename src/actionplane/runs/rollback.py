@@ -10,9 +10,16 @@ the fresh Modified_Time instead, and the override is audited with its reason.
 
 from __future__ import annotations
 
+import json
+
 from actionplane.errors import RunError
 from actionplane.runs.context import RunContext
-from actionplane.runs.journal import EVIDENCE_RECORD, store_evidence, subject_of
+from actionplane.runs.journal import (
+    EVIDENCE_RECORD,
+    read_record,
+    store_evidence,
+    subject_of,
+)
 from actionplane.runs.lifecycle import EXECUTED, EXIT_CONFLICT, RunOutcome
 from actionplane.runs.preview import after_values, moved_fields, record_edits
 from actionplane.runs.render import show_value
@@ -20,6 +27,7 @@ from actionplane.runs.resume import load_run
 from actionplane.runs.specs import post_write_record, post_write_time, rollback_spec
 from actionplane.runs.writer import send_write
 from actionplane.state.models import Run
+from actionplane.state.redact import REDACTED
 
 
 def rollback_run(
@@ -41,10 +49,11 @@ def rollback_run(
             f"run {run.id} is {run.status}; only an executed run can be rolled back."
             f" See `actionplane run show {run.id}`."
         )
+    _require_restorable(run)
     applied = ctx.applied()
     connector = applied.connector(run.connector)
     ctx.exchanges.drain()
-    record = ctx.client(connector).get_record(run.object, run.record_id)
+    record = read_record(ctx, connector, run.object, run.record_id)
     written = post_write_record(run)
     baseline = post_write_time(run)
     edits = _edits_since_write(run, written, record, baseline)
@@ -66,6 +75,21 @@ def rollback_run(
         outcome = send_write(ctx, run, connector, spec)
     outcome.warnings[:0] = warnings
     return outcome
+
+
+def _require_restorable(run: Run) -> None:
+    """Raise when a before value was redacted when stored, so it is lost."""
+    lost = [
+        change["field"]
+        for change in (run.preview or {}).get("changes") or []
+        if REDACTED in json.dumps(change["before"])
+    ]
+    if lost:
+        raise RunError(
+            f"the before value of {', '.join(lost)} looked like a credential and was"
+            f" stored as {REDACTED}, so run {run.id} cannot write it back. Restore"
+            " the value in Zoho by hand."
+        )
 
 
 def _edits_since_write(

@@ -18,7 +18,7 @@ from actionplane.errors import ConfigError, RunError
 from actionplane.runs.context import RunContext
 from actionplane.runs.preview import same_value
 from actionplane.runs.progress import STEP_SAMPLE_RESET
-from actionplane.runs.writer import write_value
+from actionplane.runs.specs import write_value
 from actionplane.zoho.errors import ZohoNotFoundError
 from actionplane.zoho.sandbox import seed
 
@@ -153,7 +153,9 @@ def _tracked_fields(ctx: RunContext, connector: Connector) -> list[str]:
     managed = connector.managed_object(SAMPLE_OBJECT)
     names: dict[str, None] = dict.fromkeys(managed.allowed_fields if managed else ())
     for run in ctx.state.list_runs(connector=connector.name, object=SAMPLE_OBJECT):
-        if run.record_id == seed.SAMPLE_DEAL_ID:
+        # Only runs that sent a write may have changed the deal.
+        wrote = "execution" in (run.result or {})
+        if run.record_id == seed.SAMPLE_DEAL_ID and wrote:
             names.update(dict.fromkeys((run.request or {}).get("changes") or {}))
     return [name for name in names if name in seed.SAMPLE_DEAL]
 

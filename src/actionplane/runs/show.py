@@ -73,10 +73,12 @@ def _write_lines(result: Mapping[str, Any]) -> list[str]:
         lines += ["", f"{phase.capitalize()}:"]
         if facts.get("forced"):
             lines.append(f"  forced by {facts.get('by')}: {facts.get('reason')}")
+        outcome = facts.get("outcome") or "not recorded"
+        source = f" ({facts['source']})" if facts.get("source") else ""
+        message = f": {facts['message']}" if facts.get("message") else ""
         lines.append(
             f"  write by {facts.get('by')} with If-Unmodified-Since"
-            f" {facts.get('baseline')}: {facts.get('outcome')}"
-            f" ({facts.get('source') or 'not sent'}) {facts.get('message') or ''}".rstrip()
+            f" {facts.get('baseline')}: {outcome}{source}{message}"
         )
         if facts.get("error"):
             lines.append(f"  error: {facts['error']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from actionplane.runs.lifecycle import (
@@ -13,15 +14,42 @@ from actionplane.runs.lifecycle import (
     ROLLING_BACK,
 )
 from actionplane.runs.preview import after_values
-from actionplane.runs.writer import WriteSpec
 from actionplane.state.models import Run
 
 PHASE_EXECUTION = "execution"
 PHASE_ROLLBACK = "rollback"
 
 
+@dataclass
+class WriteSpec:
+    """The write of one phase (``execution`` or ``rollback``) and where it leads.
+
+    ``values`` are written under ``If-Unmodified-Since: baseline``.
+    ``expected_record`` is the record as the baseline read saw it, used to name
+    what others changed when Zoho returns 412.
+    """
+
+    phase: str
+    in_flight: str
+    done: str
+    not_sent: str  # status when nothing was written and the step may be retried
+    on_conflict: str  # status after a 412
+    values: dict[str, Any]
+    baseline: str | None
+    expected_record: dict[str, Any]
+    actor: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def write_value(value: Any) -> Any:
+    """Return a value in the form Zoho accepts in a write: lookups by id only."""
+    if isinstance(value, dict) and "id" in value:
+        return {"id": value["id"]}
+    return value
+
+
 def execution_spec(run: Run, actor: str) -> WriteSpec:
-    """Write the previewed after values, guarded by the preview read's time."""
+    """Return the spec that writes the after values, guarded by the preview's read."""
     preview = run.preview or {}
     return WriteSpec(
         phase=PHASE_EXECUTION,
@@ -44,7 +72,10 @@ def rollback_spec(
     expected_record: dict[str, Any],
     extra: dict[str, Any],
 ) -> WriteSpec:
-    """Write the previewed before values back; a 412 leaves the run executed."""
+    """Return the spec that writes the before values back.
+
+    A 412 leaves the run executed, so the rollback can be retried.
+    """
     preview = run.preview or {}
     values = {change["field"]: change["before"] for change in preview["changes"]}
     return WriteSpec(

@@ -33,6 +33,7 @@ from actionplane.runs.lifecycle import (
     RunOutcome,
     exit_code_for,
 )
+from actionplane.runs.presets import apply_preset
 from actionplane.runs.preview import (
     before_values,
     build_preview,
@@ -41,12 +42,7 @@ from actionplane.runs.preview import (
     unread_preview,
 )
 from actionplane.runs.progress import note_progress
-from actionplane.runs.request import (
-    ChangeRequest,
-    RunInput,
-    apply_preset,
-    resolve_request,
-)
+from actionplane.runs.request import ChangeRequest, RunInput, resolve_request
 from actionplane.state.clock import format_time
 from actionplane.state.models import Run
 

@@ -9,7 +9,6 @@ write whose fate is still unknown stays in flight until ``run resume``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from actionplane.config.model import Connector
@@ -17,76 +16,29 @@ from actionplane.errors import ZohoError
 from actionplane.runs.context import RunContext
 from actionplane.runs.inflight import new_lease, writing
 from actionplane.runs.journal import (
-    EVIDENCE_CONFLICT,
     EVIDENCE_READ_BACK,
     EVIDENCE_WRITE,
     Step,
     commit_step,
+    read_record,
+    stored_form,
 )
-from actionplane.runs.lifecycle import (
-    EXIT_CONFLICT,
-    EXIT_FAILURE,
-    EXIT_OK,
-    FAILED,
-    RunOutcome,
-)
-from actionplane.runs.preview import moved_fields, record_edits
+from actionplane.runs.lifecycle import EXIT_CONFLICT, EXIT_OK, FAILED, RunOutcome
+from actionplane.runs.preview import moved_fields
 from actionplane.runs.progress import note_progress
-from actionplane.runs.render import show_value
+from actionplane.runs.specs import WriteSpec, write_value
+from actionplane.runs.write_outcomes import (
+    NOT_SENT,
+    conflict_outcome,
+    mismatch_line,
+    not_sent_outcome,
+    phase_step,
+    rejected_outcome,
+)
 from actionplane.state.clock import format_time
 from actionplane.state.models import Run
-from actionplane.zoho.errors import (
-    ZohoApiError,
-    ZohoAuthError,
-    ZohoConflictError,
-    ZohoConnectionError,
-    ZohoCredentialError,
-    ZohoRateLimitError,
-    ZohoRequestError,
-    ZohoServerError,
-)
+from actionplane.zoho.errors import ZohoApiError, ZohoConflictError
 from actionplane.zoho.writes import RecordWrite, WriteOutcome
-
-# Errors that mean Zoho did not process the write, so nothing changed in Zoho.
-# A 5xx or a dropped connection after the request was sent raises none of them:
-# the client's session returns an ambiguous write, which the client resolves by
-# reading the record back.
-NOT_SENT = (
-    ZohoConnectionError,
-    ZohoCredentialError,
-    ZohoRequestError,
-    ZohoAuthError,
-    ZohoRateLimitError,
-    ZohoServerError,
-)
-
-
-@dataclass
-class WriteSpec:
-    """How one phase (``execution`` or ``rollback``) writes and where it leads.
-
-    ``values`` are written under ``If-Unmodified-Since: baseline``.
-    ``expected_record`` is the record as the baseline read saw it, used to name
-    what others changed when Zoho returns 412.
-    """
-
-    phase: str
-    in_flight: str
-    done: str
-    not_sent: str  # status when nothing was written and the step may be retried
-    on_conflict: str  # status after a 412
-    values: dict[str, Any]
-    baseline: str | None
-    expected_record: dict[str, Any]
-    actor: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def write_value(value: Any) -> Any:
-    """Return a value in the form Zoho accepts in a write: lookups by id only."""
-    if isinstance(value, dict) and "id" in value:
-        return {"id": value["id"]}
-    return value
 
 
 def send_write(
@@ -94,6 +46,9 @@ def send_write(
 ) -> RunOutcome:
     """Store the run in flight, send the write and record what happened."""
     ctx.exchanges.drain()
+    # Made before the run is stored in flight, so a client that cannot be made
+    # (a disabled connector) leaves the run where it was.
+    client = ctx.client(connector)
     facts = {
         "baseline": spec.baseline,
         "values": spec.values,
@@ -112,7 +67,6 @@ def send_write(
             result={"lease": new_lease(ctx.now()), spec.phase: facts},
         ),
     )
-    client = ctx.client(connector)
     with writing(run.id):
         try:
             write = client.update_record(
@@ -122,11 +76,11 @@ def send_write(
                 if_unmodified_since=spec.baseline,
             )
         except ZohoConflictError as exc:
-            return _conflict(ctx, run, connector, spec, exc)
+            return conflict_outcome(ctx, run, connector, spec, exc)
         except NOT_SENT as exc:
-            return _not_sent(ctx, run, spec, exc)
+            return not_sent_outcome(ctx, run, spec, exc)
         except ZohoApiError as exc:
-            return _rejected(ctx, run, spec, exc)
+            return rejected_outcome(ctx, run, spec, exc)
     return finish_write(ctx, run, connector, spec, write)
 
 
@@ -140,7 +94,7 @@ def finish_write(
     facts = write_facts(write)
     evidence = [(EVIDENCE_WRITE, f"{spec.phase} write", facts)]
     if write.outcome is WriteOutcome.NOT_LANDED:
-        step = _phase_step(run, spec, spec.not_sent, "not_landed", facts, evidence)
+        step = phase_step(run, spec, spec.not_sent, "not_landed", facts, evidence)
         stored = commit_step(ctx, run, step)
         return RunOutcome(
             stored,
@@ -149,7 +103,7 @@ def finish_write(
             " in Zoho.",
         )
     if write.outcome is WriteOutcome.UNKNOWN:
-        step = _phase_step(run, spec, spec.in_flight, "unknown", facts, evidence)
+        step = phase_step(run, spec, spec.in_flight, "unknown", facts, evidence)
         stored = commit_step(ctx, run, step)
         return RunOutcome(
             stored,
@@ -157,12 +111,12 @@ def finish_write(
             f"The {spec.phase} write may or may not have landed: {write.message}.",
             next_steps=[f"actionplane run resume {run.id}"],
         )
-    record = write.read_back
+    record = stored_form(write.read_back) if write.read_back is not None else None
     if write.source != "read_back" or record is None:
         try:
-            record = ctx.client(connector).get_record(run.object, run.record_id)
+            record = read_record(ctx, connector, run.object, run.record_id)
         except ZohoError as exc:
-            step = _phase_step(run, spec, spec.in_flight, "landed", facts, evidence)
+            step = phase_step(run, spec, spec.in_flight, "landed", facts, evidence)
             stored = commit_step(ctx, run, step)
             return RunOutcome(
                 stored,
@@ -197,7 +151,7 @@ def verify(
     ]
     status = spec.done if not mismatches else FAILED
     result = {**facts, "outcome": "landed", "verification": verification}
-    step = _phase_step(run, spec, status, "landed", result, evidence)
+    step = phase_step(run, spec, status, "landed", result, evidence)
     stored = commit_step(ctx, run, step)
     note_progress(ctx, stored)
     if mismatches:
@@ -206,7 +160,7 @@ def verify(
             stored,
             EXIT_CONFLICT,
             f"The {spec.phase} write landed, but the read-back differs in {names}.",
-            details=[_mismatch_line(item) for item in mismatches],
+            details=[mismatch_line(item) for item in mismatches],
         )
     return RunOutcome(
         stored,
@@ -225,117 +179,3 @@ def write_facts(write: RecordWrite) -> dict[str, Any]:
         "modified_time": write.modified_time,
         "ambiguity": write.ambiguity,
     }
-
-
-def _phase_step(
-    run: Run,
-    spec: WriteSpec,
-    status: str,
-    outcome: str,
-    facts: dict[str, Any],
-    evidence: list[tuple[str, str, Any]],
-) -> Step:
-    """Build the step that records a write's outcome and ends or keeps the lease.
-
-    A run kept in flight loses its lease too: this process is done with it, so
-    the next command that touches the run may settle it by a read-back.
-    """
-    phase_result = {**(run.result or {}).get(spec.phase, {}), **facts}
-    phase_result["outcome"] = outcome
-    if status == spec.done:
-        audit_kind = f"run.{status}"
-    elif status == FAILED:
-        audit_kind = f"run.{spec.phase}_failed"
-    else:
-        audit_kind = f"run.{spec.phase}_{outcome}"
-    return Step(
-        status,
-        audit_kind,
-        spec.actor,
-        audit={"outcome": outcome, "modified_time": facts.get("modified_time")},
-        result={"lease": None, spec.phase: phase_result},
-        evidence=evidence,
-    )
-
-
-def _conflict(
-    ctx: RunContext,
-    run: Run,
-    connector: Connector,
-    spec: WriteSpec,
-    exc: ZohoConflictError,
-) -> RunOutcome:
-    try:
-        current = ctx.client(connector).get_record(run.object, run.record_id)
-        edits = record_edits(spec.expected_record, current)
-    except ZohoError:
-        edits = []
-    conflict = {
-        "phase": spec.phase,
-        "baseline": spec.baseline,
-        "modified_time": exc.modified_time,
-        "fields": edits,
-        "message": exc.message,
-    }
-    step = Step(
-        spec.on_conflict,
-        f"run.{spec.phase}_conflict",
-        spec.actor,
-        audit={
-            "modified_time": exc.modified_time,
-            "fields": [e["field"] for e in edits],
-        },
-        result={"lease": None, "conflict": conflict},
-        evidence=[(EVIDENCE_CONFLICT, f"{spec.phase} conflict", conflict)],
-    )
-    stored = commit_step(ctx, run, step)
-    changed = ", ".join(e["field"] for e in edits) or "no data field we can name"
-    return RunOutcome(
-        stored,
-        EXIT_CONFLICT,
-        f"Zoho refused the {spec.phase} write with 412 ALREADY_MODIFIED: the record"
-        f" was modified at {exc.modified_time}, after {spec.baseline}. Nothing was"
-        f" written. Fields changed since: {changed}.",
-        details=[_edit_line(e) for e in edits],
-    )
-
-
-def _not_sent(ctx: RunContext, run: Run, spec: WriteSpec, exc: ZohoError) -> RunOutcome:
-    facts = {"error": exc.message}
-    step = _phase_step(run, spec, spec.not_sent, "not_sent", facts, [])
-    step.audit["error"] = exc.message
-    stored = commit_step(ctx, run, step)
-    return RunOutcome(
-        stored,
-        EXIT_FAILURE,
-        f"The {spec.phase} write was not sent, so nothing changed in Zoho: "
-        f"{exc.message} The run is {stored.status} again; retry once that is fixed.",
-    )
-
-
-def _rejected(
-    ctx: RunContext, run: Run, spec: WriteSpec, exc: ZohoApiError
-) -> RunOutcome:
-    facts = {"outcome": "rejected", "code": exc.code, "error": exc.message}
-    step = _phase_step(run, spec, FAILED, "rejected", facts, [])
-    step.audit["error"] = exc.message
-    stored = commit_step(ctx, run, step)
-    return RunOutcome(
-        stored,
-        EXIT_CONFLICT,
-        f"Zoho rejected the {spec.phase} write, so nothing was written: {exc.message}",
-    )
-
-
-def _mismatch_line(item: dict[str, Any]) -> str:
-    return (
-        f"{item['field']}: wrote {show_value(item['expected'])},"
-        f" read back {show_value(item['current'])}"
-    )
-
-
-def _edit_line(item: dict[str, Any]) -> str:
-    return (
-        f"{item['field']}: was {show_value(item['expected'])},"
-        f" now {show_value(item['current'])}"
-    )
