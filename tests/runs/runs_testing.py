@@ -12,6 +12,8 @@ import git
 from click.testing import CliRunner, Result
 
 from actionplane.cli import cli
+from actionplane.config.load import load_workspace
+from actionplane.config.model import Connector
 from actionplane.zoho.client import ZohoClient
 from actionplane.zoho.sandbox import SandboxServer, seed
 from actionplane.zoho.tokens import FileTokenCache
@@ -35,14 +37,7 @@ class RunsEnv:
 
     def cli(self, *args: str) -> Result:
         """Invoke `actionplane` with this workspace and state file."""
-        command, *rest = args
-        group_commands = {"run", "audit", "sample"}
-        if command in group_commands:
-            sub, *rest = rest
-            argv = [command, sub, *rest]
-        else:
-            argv = [command, *rest]
-        argv += ["-w", str(self.root), "--state", str(self.state)]
+        argv = [*args, "-w", str(self.root), "--state", str(self.state)]
         return CliRunner().invoke(cli, argv, catch_exceptions=False)
 
     def run_id(self, result: Result) -> str:
@@ -80,9 +75,7 @@ class RunsEnv:
         assert write.landed
 
 
-def _connector(root: Path, url: str):  # type: ignore[no-untyped-def]
-    from actionplane.config.load import load_workspace
-
+def _connector(root: Path, url: str) -> Connector:
     workspace, _ = load_workspace(root)
     connector = workspace.connector("zoho-sandbox")
     assert connector is not None and connector.instance_url == url

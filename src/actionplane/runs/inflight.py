@@ -21,10 +21,11 @@ from actionplane.runs.lifecycle import IN_FLIGHT
 from actionplane.state.clock import format_time, parse_time
 from actionplane.state.models import Run
 
-# Longer than a write can take with the client's default timeouts (30 s per
-# request, plus a token refresh and the read-back retries after an ambiguous
-# failure), so an older lease belongs to a process that stopped.
-LEASE_SECONDS = 300
+# An estimate above the longest a write can take with the client's default
+# timeouts and retries: up to four attempts each, of 10 to 30 seconds, for the
+# token refresh, the write's connection and the read-back. An older lease
+# belongs to a process that stopped.
+LEASE_SECONDS = 900
 
 _writing: set[str] = set()
 _writing_lock = threading.Lock()
