@@ -179,6 +179,9 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
         )
     _check_values(applied, connector, object_name, values)
 
+    # NOTE: groups given with --group are taken on the requester's word and reach
+    # the rules as request.actor.groups; only approvers are checked against the
+    # workspace's groups.
     groups = sorted(set(given.groups) | set(applied.workspace.groups_of(actor_id)))
     return ChangeRequest(
         connector=connector,

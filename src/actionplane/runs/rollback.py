@@ -6,6 +6,9 @@ now differ, or Zoho returns 412), the rollback is refused and the field
 differences are shown, because writing would erase someone else's edit.
 ``force`` overrides that: the record is read again and the write is guarded by
 the fresh Modified_Time instead, and the override is audited with its reason.
+
+NOTE: the rollback write is not decided by the rules and needs no approval;
+anyone with access to the state store can roll back an executed run.
 """
 
 from __future__ import annotations
