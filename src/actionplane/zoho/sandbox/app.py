@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actionplane.zoho.sandbox import accounts, control, seed
-from actionplane.zoho.sandbox.catalog import load_catalog
+from actionplane.zoho.sandbox.catalog import Catalog, load_catalog
 from actionplane.zoho.sandbox.clock import format_time
 from actionplane.zoho.sandbox.crm_api import API_PREFIX, CrmCall, route_crm
 from actionplane.zoho.sandbox.crm_auth import authenticate
@@ -34,10 +34,15 @@ MAX_LOGGED_CALLS = 10_000
 
 
 class SandboxApp:
-    def __init__(self, store: SandboxStore, options: SandboxOptions) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        options: SandboxOptions,
+        catalog: Catalog | None = None,
+    ) -> None:
         options.validate()
         self.store = store
-        self.catalog = load_catalog()
+        self.catalog = catalog or load_catalog()
         self.own_url = ""  # set by the server once it is bound
         self._initial_options = options
         self._options = options
@@ -46,6 +51,7 @@ class SandboxApp:
         self._crm_calls = 0
         self._random = random.Random(options.error_seed)
         self._calls: deque[dict[str, Any]] = deque(maxlen=MAX_LOGGED_CALLS)
+        self._add_record_tables()
 
     @property
     def options(self) -> SandboxOptions:
@@ -70,12 +76,28 @@ class SandboxApp:
     def reset(self) -> None:
         """Restore the seeded state and the options the server started with."""
         self.store.reset()
+        self._add_record_tables()
         with self._lock:
             self._options = self._initial_options
             self._crm_calls = 0
             self._random = random.Random(self._options.error_seed)
             self._calls.clear()
         logger.info("sandbox reset to its seeded state")
+
+    def _add_record_tables(self) -> None:
+        """Give catalog modules that the seed has no records for an empty table.
+
+        Only a catalog other than the packaged one has such modules.
+        """
+        with self.store.reading() as state:
+            missing = [
+                name for name in self.catalog.fields if name not in state["records"]
+            ]
+        if not missing:
+            return
+        with self.store.transaction() as state:
+            for name in missing:
+                state["records"].setdefault(name, {})
 
     def expire_tokens(self) -> int:
         """Expire every access token now; return how many were still live."""

@@ -1,9 +1,10 @@
-"""Module and field metadata of the sandbox org, built from package data once."""
+"""Module and field metadata of the sandbox org, from package data or given specs."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -95,14 +96,33 @@ def writable(field: dict[str, Any]) -> bool:
 
 @cache
 def load_catalog() -> Catalog:
+    """Return the packaged catalog of the sandbox org."""
     module_specs = load_data("modules.json")
+    field_specs = {
+        spec["api_name"]: load_data(f"fields_{spec['api_name']}.json")
+        for spec in module_specs
+        if spec["api_supported"]
+    }
+    return build_catalog(module_specs, field_specs)
+
+
+def build_catalog(
+    module_specs: list[dict[str, Any]],
+    field_specs: Mapping[str, list[dict[str, Any]]],
+) -> Catalog:
+    """Expand compact module and field specs, in the shapes of `data/`, to a Catalog.
+
+    `field_specs` maps the api_name of every module with `api_supported` true
+    to its field specs. Tests and benchmarks use it to serve an org other than
+    the packaged one, e.g. `SandboxServer(catalog=build_catalog(...))`.
+    """
     module_ids = {spec["api_name"]: spec["id"] for spec in module_specs}
     modules = tuple(_expand_module(spec) for spec in module_specs)
     fields: dict[str, tuple[dict[str, Any], ...]] = {}
     for spec in module_specs:
         if not spec["api_supported"]:
             continue
-        field_specs = load_data(f"fields_{spec['api_name']}.json")
+        module_field_specs = field_specs[spec["api_name"]]
         expanded = [
             expand_field(
                 field_spec,
@@ -110,9 +130,9 @@ def load_catalog() -> Catalog:
                 index=index,
                 module_ids=module_ids,
             )
-            for index, field_spec in enumerate(field_specs, start=1)
+            for index, field_spec in enumerate(module_field_specs, start=1)
         ]
-        _add_pipeline_maps(field_specs, expanded)
+        _add_pipeline_maps(module_field_specs, expanded)
         fields[spec["api_name"]] = tuple(expanded)
     return Catalog(modules=modules, fields=fields)
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from actionplane.errors import ActionPlaneError
 from actionplane.zoho.sandbox.accounts import DEFAULT_CODE_TTL_SECONDS
 from actionplane.zoho.sandbox.app import SandboxApp
+from actionplane.zoho.sandbox.catalog import Catalog
 from actionplane.zoho.sandbox.http_types import Request, Response, api_error
 from actionplane.zoho.sandbox.options import SandboxOptions
 from actionplane.zoho.sandbox.store import SandboxStore
@@ -146,7 +147,10 @@ class SandboxServer:
     """The embedded Zoho CRM sandbox over real HTTP.
 
     The socket is bound when the object is made, so `url` is known before
-    `start()`. Use it as a context manager in tests:
+    `start()`. `catalog` replaces the packaged modules and fields (see
+    `catalog.build_catalog`). Only packaged modules have seeded records, so
+    other modules start empty.
+    Use it as a context manager in tests:
 
         with SandboxServer() as sandbox:
             httpx.post(f"{sandbox.url}/oauth/v2/token", data={...})
@@ -159,8 +163,11 @@ class SandboxServer:
         *,
         state_path: Path | None = None,
         options: SandboxOptions | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
-        self.app = SandboxApp(SandboxStore(state_path), options or SandboxOptions())
+        self.app = SandboxApp(
+            SandboxStore(state_path), options or SandboxOptions(), catalog
+        )
         try:
             self._httpd = _HTTPServer((host, port), self.app)
         except OSError as exc:
