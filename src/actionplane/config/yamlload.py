@@ -183,7 +183,7 @@ def load_yaml_text(
 
 def _compose_single(text: str, display_path: str) -> yaml.Node | None:
     # NOTE: PyYAML's pure-Python composer takes most of the time `check` spends on
-    # a large workspace: 2.0 s of 3.4 s for 20 policy files of 31 KB each, on two
+    # a large workspace: 2.1 s of 4.4 s for 20 policy files of 31 KB each, on two
     # x86_64 vCPUs (benchmarks/bench_check.py). libyaml (yaml.CSafeLoader) is
     # about 6 times faster, but it accepts documents this composer rejects (`Why?`
     # in a flow mapping, `|#`, a tab after a value) and marks empty scalars one
