@@ -15,7 +15,7 @@ difference is what the replay adds.
 
 Run from the repository root:
 
-    python benchmarks/bench_impact.py [--requests 10000] [--rounds 3]
+    python benchmarks/bench_impact.py [--requests 10000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def describe(impact: Impact) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     print(

@@ -13,7 +13,7 @@ limit buys.
 
 Run from the repository root:
 
-    python benchmarks/bench_sync.py [--rounds 3] [--latency-rounds 2] [--latency-ms 20 100]
+    python benchmarks/bench_sync.py [--rounds 3] [--latency-rounds 1] [--latency-ms 20 100]
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def main() -> None:
         "--rounds", type=int, default=3, help="Syncs per loopback measurement."
     )
     parser.add_argument(
-        "--latency-rounds", type=int, default=2, help="Syncs per latency setting."
+        "--latency-rounds", type=int, default=1, help="Syncs per latency setting."
     )
     parser.add_argument(
         "--latency-ms",
