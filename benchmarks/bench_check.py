@@ -13,7 +13,7 @@ The CLI is timed end to end in a subprocess, Python start-up included.
 
 Run from the repository root:
 
-    python benchmarks/bench_check.py [--rounds 3] [--cli-runs 2]
+    python benchmarks/bench_check.py [--rounds 3] [--cli-runs 1]
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def report_check(root: Path, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--cli-runs", type=int, default=2)
+    parser.add_argument("--cli-runs", type=int, default=1)
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
