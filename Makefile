@@ -16,8 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/actionplane validate
-	$(BIN)/actionplane test
+	$(BIN)/actionplane demo
 
 test: lint typecheck unit
 

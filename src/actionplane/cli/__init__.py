@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "audit": "actionplane.cli.audit:audit",
     "sample": "actionplane.cli.sample:sample",
     "status": "actionplane.cli.status:status",
+    "demo": "actionplane.cli.demo:demo",
 }
 
 EXIT_CODES_HELP = """\b
@@ -46,6 +47,9 @@ Exit codes:
   1    failure: invalid config, failing tests, a refused or failed operation
   2    usage error (for `plan --detailed-exitcode`: the plan has changes)
   3    internal error (a bug; please report it with the output)
+  10   run: pending approval
+  11   run: denied by the allowlist or the rules
+  12   run: conflict or failed verification (see `actionplane run --help`)
   130  interrupted"""
 
 
@@ -99,7 +103,9 @@ def _configure_logging(verbose: int) -> None:
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("actionplane")
-    logger.handlers[:] = [h for h in logger.handlers if not isinstance(h, _StderrHandler)]
+    logger.handlers[:] = [
+        h for h in logger.handlers if not isinstance(h, _StderrHandler)
+    ]
     logger.addHandler(handler)
     logger.setLevel(level)
 

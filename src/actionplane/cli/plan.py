@@ -195,7 +195,7 @@ def apply(
 
 @click.group()
 def lock() -> None:
-    """Inspect apply locks."""
+    """Inspect apply locks: who holds each one, why, and until when."""
 
 
 @lock.command("list")

@@ -1,0 +1,1 @@
+"""`actionplane demo`: the onboarding path end to end on the embedded sandbox."""
