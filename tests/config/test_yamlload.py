@@ -188,3 +188,69 @@ def test_quoted_strings_round_trip(value):
     document, problem = load(f'key: "{escaped}"\n')
     assert problem is None
     assert document.data == {"key": value}
+
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSER_CASES = [
+    "a: yes\nb: 'x'\nc: \"y\\n\"\nd:\ne: ~\n",
+    "k: |\n  line one\n  line two\nf: >-\n  folded\n  text\n",
+    "list:\n  - {a: 1, b: [x, y]}\n  -\n  - ''\n",
+    "base: &b {x: 1}\nuse: *b\nmore: [*b, *b]\n",
+    "plain: multi\n  line words\n# comment\nnext: 007\n",
+    "dup: 1\ndup: 2\n",
+    'uni: "caf\\u00e9 \u2713"\nwide: \u00e9t\u00e9\n',
+    "a: [1, 2\n",
+    "a:\n\t- b\n",
+    "a: 1\n---\nb: 2\n",
+]
+
+
+def _composers_agree(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from actionplane.config import yamlload
+
+    if yamlload._FastStrictLoader is None:
+        pytest.skip("PyYAML was built without libyaml")
+    fast = load_yaml_text(text, "f.yaml")
+    monkeypatch.setattr(yamlload, "_FastStrictLoader", None)
+    pure = load_yaml_text(text, "f.yaml")
+    monkeypatch.undo()
+    assert fast == pure
+
+
+@pytest.mark.parametrize("text", COMPOSER_CASES)
+def test_libyaml_matches_pure_composer(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _composers_agree(text, monkeypatch)
+
+
+def test_libyaml_matches_pure_on_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [REPO / "connectors.yaml", *sorted((REPO / "policies").glob("*.yaml"))]
+    for path in paths:
+        _composers_agree(path.read_text(encoding="utf-8"), monkeypatch)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+)
+_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(data=_DATA, flow=st.booleans())
+def test_libyaml_matches_pure_on_dumped_data(data: object, flow: bool) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"root": data}, default_flow_style=flow, allow_unicode=True)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _composers_agree(text, monkeypatch)

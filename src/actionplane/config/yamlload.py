@@ -1,6 +1,6 @@
 """Strict, located YAML loading for workspace files.
 
-PyYAML composes the node tree; this module builds plain Python values from it
+PyYAML composes the node tree (with libyaml when PyYAML has it); this module builds plain Python values from it
 with YAML 1.2 core-schema rules instead of PyYAML's YAML 1.1 ones, and records
 where every value came from. The readings that differ from YAML 1.1:
 
@@ -65,6 +65,16 @@ class _StrictLoader(yaml.SafeLoader):
     yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {
         None: [(_PLAIN_TAG, re.compile(r".*", re.DOTALL))]
     }
+
+
+# libyaml's composer, when PyYAML was built with it, with the same resolver.
+_FastStrictLoader: type[Any] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CStrictLoader(yaml.CSafeLoader):
+        yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+
+    _FastStrictLoader = _CStrictLoader
 
 
 class YamlLoadError(Exception):
@@ -182,12 +192,28 @@ def load_yaml_text(
 
 
 def _compose_single(text: str, display_path: str) -> yaml.Node | None:
-    # NOTE: PyYAML's pure-Python composer takes most of the time `check` spends on
-    # a large workspace: 2.1 s of 4.4 s for 20 policy files of 31 KB each, on two
-    # x86_64 vCPUs (benchmarks/bench_check.py). libyaml (yaml.CSafeLoader) is
-    # about 6 times faster, but it accepts documents this composer rejects (`Why?`
-    # in a flow mapping, `|#`, a tab after a value) and marks empty scalars one
-    # column later, so switching would change diagnostics.
+    # libyaml composes about six times faster than PyYAML's pure-Python composer,
+    # which dominates `check` on large workspaces (benchmarks/bench_check.py). Any
+    # document libyaml rejects is composed again in pure Python, so every error
+    # message and position comes from one composer.
+    # NOTE: libyaml also accepts a few documents the pure-Python composer rejects,
+    # such as a tab after a value or `Why?` inside a flow mapping. Both are valid
+    # YAML 1.2, so such a file loads on machines with libyaml and fails without it.
+    if _FastStrictLoader is not None:
+        fast = _FastStrictLoader(text)
+        try:
+            node: yaml.Node | None = fast.get_single_node()
+        except yaml.YAMLError:
+            pass
+        else:
+            return node
+        finally:
+            fast.dispose()
+    return compose_pure(text, display_path)
+
+
+def compose_pure(text: str, display_path: str) -> yaml.Node | None:
+    """Compose one document with PyYAML's pure-Python composer."""
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
@@ -261,7 +287,8 @@ class _Builder:
         self, node: yaml.Node, key_path: KeyPath, key_loc: Location | None = None
     ) -> Any:
         self._count(node)
-        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        # libyaml marks plain scalars with style '' and PyYAML with None.
+        style = (node.style or None) if isinstance(node, yaml.ScalarNode) else None
         self.document.spans[key_path] = Span(self.location(node), key_loc, style)
         self._check_tag(node)
         if isinstance(node, yaml.ScalarNode):
