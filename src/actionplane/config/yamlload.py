@@ -1,8 +1,8 @@
 """Strict, located YAML loading for workspace files.
 
-PyYAML composes the node tree (with libyaml when PyYAML has it); this module builds plain Python values from it
-with YAML 1.2 core-schema rules instead of PyYAML's YAML 1.1 ones, and records
-where every value came from. The readings that differ from YAML 1.1:
+PyYAML composes the node tree, with libyaml when PyYAML has it. This module
+builds plain Python values from it with YAML 1.2 core-schema rules instead of
+PyYAML's YAML 1.1 ones, and records where every value came from. The readings that differ from YAML 1.1:
 
 - `yes`, `no`, `on`, `off`, `y` and `n` stay strings. A schema that wants a
   boolean then reports them with the fix (`true` or `false`).
