@@ -7,8 +7,10 @@ text with source snippets, versioned JSON, GitHub workflow annotations or SARIF.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,13 +166,118 @@ def _snippet(
     text = sources[loc.file]
     if text is None or loc.line > len(text):
         return []
-    source_line = text[loc.line - 1].replace("\t", " ")
+    source_line = _mask_secret(text, loc.line - 1).replace("\t", " ")
     gutter = f"{loc.line:>4} | "
     width = 1
     if loc.end_line == loc.line and loc.end_column and loc.end_column > loc.column:
         width = loc.end_column - loc.column
     caret = " " * (len(gutter) + max(loc.column - 1, 0)) + "^" * width
     return [gutter + source_line, caret]
+
+
+# A credential key. On a block-style line its value runs to the end of the line.
+_SECRET_KEY = r"""["']?(?:clientId|clientSecret|refreshToken)["']?\s*:"""
+_SECRET_BLOCK = re.compile(rf"(?P<key>^\s*(?:-\s+)?{_SECRET_KEY})(?P<value>.*)$")
+_SECRET_ANYWHERE = re.compile(_SECRET_KEY)
+_REFERENCE = r"""\s*["']?\$\{[A-Za-z_][A-Za-z0-9_]*\}["']?"""
+_REFERENCE_ONLY = re.compile(rf"{_REFERENCE}\s*(#.*)?")
+# A reference that ends a value inside a flow mapping or sequence.
+_REFERENCE_IN_FLOW = re.compile(rf"{_REFERENCE}\s*(?=[,}}\]])")
+
+
+def _mask_secret(lines: Sequence[str], index: int) -> str:
+    """Return line `index` with credential values replaced by `***`.
+
+    Source lines are shown under diagnostics, and a line holding a literal
+    secret must never reach the terminal or a CI log. Inside a flow mapping,
+    the rest of the line after a literal credential is masked. Lines that
+    continue a credential's multi-line value are masked whole.
+    """
+    line = lines[index]
+    masked = _mask_line(line)
+    if masked != line:
+        return masked
+    indent = len(line) - len(line.lstrip())
+    for previous in reversed(lines[:index]):
+        if not previous.strip() or _content_indent(previous) >= indent:
+            continue
+        if _SECRET_BLOCK.match(previous) and (
+            _mask_line(previous) != previous or _opens_secret(previous)
+        ):
+            return " " * indent + "***"
+        return line
+    return line
+
+
+def secret_literals(lines: Sequence[str]) -> set[str]:
+    """Return the literal credential values written in `lines`.
+
+    Messages about a line, such as "number 0123 has a leading zero", may quote
+    its value; `scrub_secrets` removes these values from them.
+    """
+    found: set[str] = set()
+    for index, line in enumerate(lines):
+        masked = _mask_secret(lines, index)
+        if masked == line:
+            continue
+        start = masked.index("***")
+        value = line[start:].split(" #", 1)[0].strip()
+        if masked.endswith(": ***") and "{" in line[:start]:
+            value = re.split(r"[,}\]]", value, maxsplit=1)[0].strip()
+        for candidate in (value, value.strip("'\"")):
+            if len(candidate) >= _MIN_SCRUBBED:
+                found.add(candidate)
+    return found
+
+
+# Shorter values are left in messages: replacing every "1" would garble them,
+# and a credential that short is not a secret worth protecting.
+_MIN_SCRUBBED = 4
+
+
+def scrub_secrets(
+    diagnostics: Sequence[Diagnostic], literals: set[str]
+) -> list[Diagnostic]:
+    """Replace each literal credential value in the messages with `***`."""
+    if not literals:
+        return list(diagnostics)
+    ordered = sorted(literals, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for literal in ordered:
+            text = text.replace(literal, "***")
+        return text
+
+    return [
+        dataclasses.replace(d, summary=scrub(d.summary), detail=scrub(d.detail))
+        for d in diagnostics
+    ]
+
+
+def _content_indent(line: str) -> int:
+    """Return the column where a line's content starts, after any `- ` markers."""
+    return len(line) - len(line.lstrip(" -"))
+
+
+def _mask_line(line: str) -> str:
+    block = _SECRET_BLOCK.match(line)
+    if block:
+        value = block["value"]
+        if not value.strip() or _REFERENCE_ONLY.fullmatch(value):
+            return line
+        return f"{block['key']} ***"
+    position = 0
+    while match := _SECRET_ANYWHERE.search(line, position):
+        if not _REFERENCE_IN_FLOW.match(line, match.end()):
+            return line[: match.end()] + " ***"
+        position = match.end()
+    return line
+
+
+def _opens_secret(line: str) -> bool:
+    """Tell whether `line` starts a credential whose value continues below."""
+    block = _SECRET_BLOCK.match(line)
+    return block is not None and not block["value"].strip()
 
 
 def render_json(diagnostics: Sequence[Diagnostic], **extra: Any) -> str:

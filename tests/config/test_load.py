@@ -374,3 +374,15 @@ def test_all_problems_are_collected_in_one_run(workspace):
 def test_missing_connectors_file(tmp_path):
     _, diagnostics = load_workspace(tmp_path)
     assert codes(diagnostics) == ["config.missing-connectors"]
+
+
+def test_broken_connectors_file_adds_no_group_errors(workspace):
+    edit(workspace / "connectors.yaml", "version: 1", "version: 1\n\tbad: tab")
+    _, diagnostics = load_workspace(workspace)
+    assert [d.code for d in diagnostics if d.is_error] == ["yaml.tab"]
+
+
+def test_leading_zero_version_is_one_error(workspace):
+    edit(workspace / "connectors.yaml", "version: 1", "version: 007")
+    _, diagnostics = load_workspace(workspace)
+    assert [d.code for d in diagnostics if d.is_error] == ["yaml.leading-zero"]

@@ -21,8 +21,21 @@ from actionplane.config.semantics import (
     check_policies,
     declared_names,
 )
-from actionplane.config.yamlload import KeyPath, YamlDocument, load_yaml_file
-from actionplane.diagnostics import Diagnostic, Location, error, has_errors, sort_key
+from actionplane.config.yamlload import (
+    MAX_FILE_BYTES,
+    KeyPath,
+    YamlDocument,
+    load_yaml_file,
+)
+from actionplane.diagnostics import (
+    Diagnostic,
+    Location,
+    error,
+    has_errors,
+    scrub_secrets,
+    secret_literals,
+    sort_key,
+)
 from actionplane.errors import ConfigError
 
 
@@ -37,6 +50,8 @@ class LoadedFiles:
     # Documents whose required top-level values are invalid; they are left out.
     unusable: set[str] = field(default_factory=set)
     declared: Declared = field(default_factory=Declared)
+    # Literal credential values in connectors.yaml, kept out of every message.
+    secrets: set[str] = field(default_factory=set)
 
 
 def policy_paths(root: Path) -> list[Path]:
@@ -81,7 +96,11 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
         files.diagnostics.extend(doc.problems)
         raw_data[rel] = copy.deepcopy(doc.data)
         schema_problems, bad_paths = validate_document(doc, schema)
-        files.diagnostics.extend(schema_problems)
+        # A value the YAML reader already reported, such as `007`, gets one error.
+        reported = {p.location for p in doc.problems}
+        files.diagnostics.extend(
+            p for p in schema_problems if p.location not in reported
+        )
         if schema == "connectors":
             files.diagnostics.extend(check_literal_secrets(doc))
         if not prune_invalid(doc, bad_paths, schema):
@@ -100,6 +119,7 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
             )
         )
     else:
+        files.secrets = secret_literals(_connectors_lines(root, overrides))
         files.connectors = load(m.CONNECTORS_FILE, "connectors")
     for rel in names:
         if rel.startswith(m.POLICIES_DIR + "/"):
@@ -113,6 +133,16 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
         [raw_data[doc.path] for doc in files.policies],
     )
     return files
+
+
+def _connectors_lines(root: Path, overrides: dict[str, str] | None) -> list[str]:
+    if overrides is not None:
+        return overrides.get(m.CONNECTORS_FILE, "").splitlines()
+    try:
+        raw = (root / m.CONNECTORS_FILE).read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError:
+        return []
+    return raw.decode("utf-8", errors="replace").splitlines()
 
 
 def _file_names(root: Path, overrides: dict[str, str] | None) -> list[str]:
@@ -137,6 +167,7 @@ def load_workspace(
         diagnostics.extend(check_connectors(connectors_doc))
     diagnostics.extend(check_policies(valid_policies, files.declared))
     workspace = build_workspace(root, connectors_doc, valid_policies)
+    diagnostics = scrub_secrets(diagnostics, files.secrets)
     diagnostics.sort(key=sort_key)
     return workspace, diagnostics
 

@@ -427,6 +427,9 @@ class _PolicyContext:
             if group in self.groups:
                 members.update(self.groups[group])
                 continue
+            if not self.known:
+                # connectors.yaml did not load, so its groups are unknown.
+                continue
             declared = sorted(self.groups)
             yield _at(
                 doc,
