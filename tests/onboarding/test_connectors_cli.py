@@ -73,8 +73,8 @@ def test_connect_validates_and_syncs_in_one_command(
         state,
     )
     assert result.exit_code == 0, result.output
-    assert "1. Added connector 'zoho-sandbox'" in result.output
-    assert "2. Validated: signed in as" in result.output
+    assert "1. Validated: signed in as" in result.output
+    assert "2. Added connector 'zoho-sandbox'" in result.output
     assert "3. Synced 2 module(s)" in result.output
     text = (empty_workspace / "connectors.yaml").read_text()
     assert "${ZOHO_CLIENT_SECRET}" in text
@@ -263,3 +263,72 @@ def test_state_file_is_owner_only(synced_workspace, zoho_sandbox, sandbox_env):
     run("connectors", "validate", "zoho-sandbox", "-w", str(synced_workspace))
     mode = (synced_workspace / ".actionplane/state.db").stat().st_mode
     assert stat.S_IMODE(mode) & 0o077 == 0
+
+
+def test_connect_failing_validation_writes_nothing(
+    synced_workspace, zoho_sandbox, tmp_path
+):
+    before = {
+        name: (synced_workspace / name).read_bytes()
+        for name in ("connectors.yaml", ".actionplane/metadata/zoho-sandbox.json")
+    }
+    data = payload(zoho_sandbox.url, isSandbox=False)
+    result = run(
+        "connectors",
+        "connect",
+        str(write_payload(synced_workspace, data)),
+        "-w",
+        str(synced_workspace),
+        "--state",
+        str(tmp_path / "s.db"),
+    )
+    assert result.exit_code == 1, result.output
+    assert "Nothing was saved" in result.output
+    assert "Added connector" not in result.output
+    for name, content in before.items():
+        assert (synced_workspace / name).read_bytes() == content
+    assert not (
+        synced_workspace / ".actionplane/metadata/zoho-production.json"
+    ).exists()
+
+
+def test_connect_failing_sync_restores_workspace(
+    empty_workspace, zoho_sandbox, tmp_path
+):
+    zoho_sandbox.configure(fail_next_reads=50)
+    data = payload(zoho_sandbox.url, validateAfterSave=False)
+    result = run(
+        "connectors",
+        "connect",
+        str(write_payload(empty_workspace, data)),
+        "-w",
+        str(empty_workspace),
+        "--state",
+        str(tmp_path / "s.db"),
+    )
+    assert result.exit_code == 1, result.output
+    assert "Nothing was saved" in result.output
+    assert not (empty_workspace / "connectors.yaml").exists()
+    assert not (empty_workspace / ".gitignore").exists()
+    assert not (empty_workspace / ".actionplane/metadata/zoho-sandbox.json").exists()
+
+
+def test_connect_warns_about_unknown_allowlisted_field(
+    empty_workspace, zoho_sandbox, tmp_path
+):
+    data = payload(zoho_sandbox.url)
+    data["managedObjects"][0]["allowedFields"].append("Next_Stepp")
+    result = run(
+        "connectors",
+        "connect",
+        str(write_payload(empty_workspace, data)),
+        "-w",
+        str(empty_workspace),
+        "--state",
+        str(tmp_path / "s.db"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "`actionplane check` will report 1 error(s)" in result.output
+    assert "Next_Stepp" in result.output
+    assert "Next_Step" in result.output.replace("Next_Stepp", "")
+    assert (empty_workspace / "connectors.yaml").exists()

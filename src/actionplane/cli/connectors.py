@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +14,7 @@ from actionplane.cli.options import format_option, state_option, workspace_optio
 from actionplane.errors import EXIT_FAILURE, ConfigError
 
 if TYPE_CHECKING:
-    from actionplane.config.model import Connector
+    from actionplane.config.model import Connector, Workspace
     from actionplane.metadata.sync import SyncResult
 
 
@@ -75,6 +77,7 @@ def connect(
 
         actionplane connectors connect onboarding.json
     """
+    from actionplane.metadata.snapshot import snapshot_path
     from actionplane.onboarding.payload import read_payload
     from actionplane.onboarding.steps import (
         STEP_CONNECTED,
@@ -82,44 +85,103 @@ def connect(
         sync_connector,
         validate_connector,
     )
-    from actionplane.onboarding.write import ensure_gitignore, save_connector
+    from actionplane.onboarding.write import (
+        ensure_gitignore,
+        prepare_connector,
+        write_connectors,
+    )
     from actionplane.state import open_state
 
     parsed = read_payload(payload, name=name, env_prefix=env_prefix)
-    created = save_connector(workspace, parsed.connector)
-    ensure_gitignore(workspace)
-    connector = _connector(workspace, parsed.connector["name"])
-    verb = "Added" if created else "Updated"
-    click.echo(f"1. {verb} connector {connector.name!r} in connectors.yaml.")
-    if parsed.secrets:
-        click.echo(
-            f"   Secrets are references; set {', '.join(parsed.secrets)} in the environment of every"
-        )
-        click.echo(
-            "   machine that runs actionplane (this command used the payload's values)."
-        )
+    prepared = prepare_connector(workspace, parsed.connector)
+    connector = prepared.connector
+    env = {**os.environ, **parsed.secrets}
+    step = iter(range(1, 4))
+    touched = [
+        workspace / "connectors.yaml",
+        workspace / ".gitignore",
+        snapshot_path(workspace, connector.name),
+    ]
     state = open_state(state_path, workspace)
     try:
-        state.record_onboarding_step(
-            connector.name,
-            STEP_CONNECTED,
-            {"created": created, "instanceUrl": connector.instance_url},
-        )
-        env = {**os.environ, **parsed.secrets}
-        if parsed.validate_after_save or parsed.sync_after_save:
-            with client_for(connector, env) as client:
-                if parsed.validate_after_save:
-                    identity = validate_connector(connector, client, state)
-                    click.echo(
-                        f"2. Validated: signed in as {identity.user_name} ({identity.profile}) to org {identity.org_name!r} ({identity.org_type}), as isSandbox expects."
-                    )
-                if parsed.sync_after_save:
-                    result = sync_connector(
-                        workspace, connector, client, state, progress=_progress
-                    )
-                    _report_sync(result, workspace, step="3. ")
+        with _restored_on_failure(touched), ExitStack() as stack:
+            client = None
+            if parsed.validate_after_save or parsed.sync_after_save:
+                client = stack.enter_context(client_for(connector, env))
+            if parsed.validate_after_save:
+                assert client is not None
+                identity = validate_connector(connector, client, state)
+                click.echo(
+                    f"{next(step)}. Validated: signed in as {identity.user_name} ({identity.profile}) to org {identity.org_name!r} ({identity.org_type}), as isSandbox expects."
+                )
+            write_connectors(workspace, prepared.text)
+            ensure_gitignore(workspace)
+            verb = "Added" if prepared.created else "Updated"
+            click.echo(
+                f"{next(step)}. {verb} connector {connector.name!r} in connectors.yaml."
+            )
+            if parsed.secrets:
+                click.echo(
+                    f"   Secrets are references; set {', '.join(parsed.secrets)} in the environment of every"
+                )
+                click.echo(
+                    "   machine that runs actionplane (this command used the payload's values)."
+                )
+            if parsed.sync_after_save:
+                assert client is not None
+                result = sync_connector(
+                    workspace, connector, client, state, progress=_progress
+                )
+                _report_sync(result, workspace, step=f"{next(step)}. ")
+                _warn_metadata_problems(
+                    workspace, prepared.workspace, connector, result
+                )
+            state.record_onboarding_step(
+                connector.name,
+                STEP_CONNECTED,
+                {"created": prepared.created, "instanceUrl": connector.instance_url},
+            )
     finally:
         state.close()
+
+
+def _warn_metadata_problems(
+    root: Path, workspace_model: Workspace, connector: Connector, result: SyncResult
+) -> None:
+    """Print what `check` will reject in the new connector, such as a misspelt field."""
+    from actionplane.diagnostics import render_text
+    from actionplane.reconcile.metadata_checks import check_connector_metadata
+
+    problems = check_connector_metadata(workspace_model, connector, result.snapshot)
+    errors = [d for d in problems if d.is_error]
+    if not errors:
+        return
+    click.echo(
+        f"Warning: `actionplane check` will report {len(errors)} error(s) in this "
+        "connector against the metadata just synced; fix the payload or connectors.yaml:",
+        err=True,
+    )
+    click.echo(render_text(errors, root), err=True)
+
+
+@contextmanager
+def _restored_on_failure(paths: list[Path]) -> Iterator[None]:
+    """Put `paths` back as they were if the block raises, so a failed connect
+    leaves the workspace unchanged."""
+    saved = {path: path.read_bytes() if path.is_file() else None for path in paths}
+    try:
+        yield
+    except BaseException:
+        for path, content in saved.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+        click.echo(
+            "Nothing was saved: connectors.yaml and the workspace are unchanged.",
+            err=True,
+        )
+        raise
 
 
 @connectors.command("validate")

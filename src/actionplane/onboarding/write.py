@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from actionplane.config.load import load_workspace
-from actionplane.config.model import CONNECTORS_FILE
+from actionplane.config.model import CONNECTORS_FILE, Connector, Workspace
 from actionplane.errors import ConfigError
 from actionplane.plan.bundle import bundle_from_worktree
 
@@ -85,33 +85,59 @@ def render_connectors(root: Path, connector: dict[str, Any]) -> tuple[str, bool]
     return stream.getvalue(), created
 
 
-def save_connector(root: Path, connector: dict[str, Any]) -> bool:
-    """Write the connector into `connectors.yaml`; return True when it is new.
+@dataclass
+class PreparedConnector:
+    """A connector ready to be written: the new file text and its parsed model."""
 
-    Raise ConfigError with the workspace's diagnostics, and leave the file
-    untouched, when the result would not validate.
+    text: str
+    created: bool
+    connector: Connector
+    workspace: Workspace
+
+
+def prepare_connector(root: Path, connector: dict[str, Any]) -> PreparedConnector:
+    """Render `connectors.yaml` with the connector inserted or updated, unwritten.
+
+    Raise ConfigError with the workspace's diagnostics when the result would not
+    validate.
     """
     text, created = render_connectors(root, connector)
     files = bundle_from_worktree(root).files
     files[CONNECTORS_FILE] = text
-    _, diagnostics = load_workspace(root, overrides=files)
+    workspace, diagnostics = load_workspace(root, overrides=files)
     # The file on disk is still the old one, so source lines are not shown.
     problems = [
         replace(d, show_source=False)
         for d in diagnostics
         if d.is_error and d.location and d.location.file == CONNECTORS_FILE
     ]
-    if problems:
+    model = workspace.connector(connector["name"])
+    if problems or model is None:
         raise ConfigError(
             f"the connector was not saved: {CONNECTORS_FILE} would have {len(problems)} "
             "error(s); fix the payload and run connect again",
             diagnostics=problems,
         )
+    return PreparedConnector(text, created, model, workspace)
+
+
+def write_connectors(root: Path, text: str) -> None:
+    """Replace `connectors.yaml` atomically."""
     path = root / CONNECTORS_FILE
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-    return created
+
+
+def save_connector(root: Path, connector: dict[str, Any]) -> bool:
+    """Write the connector into `connectors.yaml`; return True when it is new.
+
+    Raise ConfigError, and leave the file untouched, when the result would not
+    validate.
+    """
+    prepared = prepare_connector(root, connector)
+    write_connectors(root, prepared.text)
+    return prepared.created
 
 
 GITIGNORE_LINES = ("/.actionplane/*", "!/.actionplane/metadata/")
