@@ -46,6 +46,62 @@ def test_conflict_run_cannot_execute_again(runs_env: RunsEnv) -> None:
     assert len(runs_env.puts()) == 2
 
 
+def test_altered_write_fails_verification(runs_env: RunsEnv) -> None:
+    run_id = approved_run(runs_env)
+    # Zoho accepts the write, then a workflow field update replaces Next_Step.
+    runs_env.sandbox.configure(alter_next_write={"Next_Step": "Set by a workflow"})
+
+    code, body = runs_env.json("run", "execute", run_id)
+
+    assert code == 12
+    assert body["run"]["status"] == "failed"
+    assert "read-back differs in Next_Step" in body["message"]
+    assert body["details"] == [
+        'Next_Step: wrote "Send the renewal quote for approval",'
+        ' read back "Set by a workflow"'
+    ]
+    verification = body["result"]["execution"]["verification"]
+    assert verification["verified"] is False
+    assert verification["mismatches"] == [
+        {
+            "field": "Next_Step",
+            "expected": "Send the renewal quote for approval",
+            "current": "Set by a workflow",
+        }
+    ]
+    with open_state(runs_env.state, runs_env.root) as state:
+        read_backs = [e for e in state.list_evidence(run_id) if e.kind == "read_back"]
+        failures = state.audit_events(kind="run.execution_failed")
+    assert [e.content["mismatches"] for e in read_backs] == [verification["mismatches"]]
+    assert [e.payload["to"] for e in failures] == ["failed"]
+    assert len(runs_env.puts()) == 1
+    assert runs_env.deal()["Next_Step"] == "Set by a workflow"
+    assert runs_env.deal()["Amount"] == 150000.0
+
+
+def test_failed_verification_writes_nothing_more(runs_env: RunsEnv) -> None:
+    run_id = approved_run(runs_env)
+    runs_env.sandbox.configure(alter_next_write={"Amount": 149000.0})
+    assert runs_env.cli("run", "execute", run_id).exit_code == 12
+
+    again = runs_env.cli("run", "execute", run_id)
+    resumed = runs_env.cli("run", "resume", run_id)
+    rolled_back = runs_env.cli("run", "rollback", run_id)
+    shown = runs_env.cli("run", "show", run_id)
+
+    assert again.exit_code == 1
+    assert "is failed, not approved" in again.stderr
+    assert resumed.exit_code == 1
+    assert "no write to resume" in resumed.stderr
+    assert rolled_back.exit_code == 1
+    assert "only an executed run can be rolled back" in rolled_back.stderr
+    assert shown.exit_code == 0
+    assert f"Run {run_id} (live) is failed" in shown.stdout
+    assert "Amount: wrote 150000.0, read 149000.0" in shown.stdout
+    assert len(runs_env.puts()) == 1
+    assert runs_env.deal()["Amount"] == 149000.0
+
+
 def test_dropped_connection_resolved_by_resume(runs_env: RunsEnv) -> None:
     run_id = approved_run(runs_env)
     # The write is applied, the connection drops, and every read-back attempt

@@ -45,6 +45,38 @@ def test_rollback_restores_before_values(runs_env: RunsEnv) -> None:
     assert "rollback" in steps
 
 
+def test_altered_rollback_fails_verification(runs_env: RunsEnv) -> None:
+    run_id = executed_run(runs_env)
+    runs_env.sandbox.configure(alter_next_write={"Next_Step": "Set by a workflow"})
+
+    result = runs_env.cli("run", "rollback", run_id)
+
+    assert result.exit_code == 12
+    assert "rollback write landed, but the read-back differs in Next_Step" in (
+        result.stdout
+    )
+    assert (
+        f'Next_Step: wrote "{seed.SAMPLE_DEAL["Next_Step"]}",'
+        ' read back "Set by a workflow"'
+    ) in result.stdout
+    with open_state(runs_env.state, runs_env.root) as state:
+        run = state.get_run(run_id)
+        read_backs = [e for e in state.list_evidence(run_id) if e.kind == "read_back"]
+        failures = state.audit_events(kind="run.rollback_failed")
+    assert run.status == "failed"
+    verification = run.result["rollback"]["verification"]
+    assert verification["verified"] is False
+    assert [m["field"] for m in verification["mismatches"]] == ["Next_Step"]
+    assert [e.name for e in read_backs] == [
+        "execution read-back",
+        "rollback read-back",
+    ]
+    assert read_backs[1].content["mismatches"] == verification["mismatches"]
+    assert len(failures) == 1
+    assert len(runs_env.puts()) == 2  # the run's write and the rollback
+    assert runs_env.deal()["Next_Step"] == "Set by a workflow"
+
+
 def test_rollback_refused_after_edit_then_forced(runs_env: RunsEnv) -> None:
     run_id = executed_run(runs_env)
     runs_env.edit_deal(Next_Step="The rep's own plan")

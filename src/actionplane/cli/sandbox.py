@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,17 @@ def sandbox() -> None:
     type=click.IntRange(min=0),
     default=0,
     help="Respond 500 to the first N CRM reads.",
+)
+@click.option(
+    "--alter-next-write",
+    "alter_next_write",
+    metavar="FIELD=VALUE",
+    multiple=True,
+    callback=lambda _context, _param, pairs: _parse_alterations(pairs),
+    help="Store VALUE in FIELD after the next record write that lands, in place"
+    " of the written value, as a Zoho workflow field update would. The write"
+    " still returns 200 SUCCESS. VALUE is read as JSON when it parses, else as"
+    " text. Repeat for more fields.",
 )
 @click.option(
     "--api-domain",
@@ -210,6 +222,29 @@ def _reset_running(url: str) -> None:
             f"the sandbox at {url} returned HTTP {response.status_code} to reset: "
             f"{response.text[:200]}; check that the URL is an ActionPlane sandbox"
         )
+
+
+def _parse_alterations(pairs: tuple[str, ...]) -> dict[str, Any] | None:
+    if not pairs:
+        return None
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, separator, text = pair.partition("=")
+        if not separator or not name.strip():
+            raise click.BadParameter(
+                f"{pair!r} is invalid. Use FIELD=VALUE, such as"
+                " Next_Step=Set by a workflow",
+                param_hint="--alter-next-write",
+            )
+        values[name.strip()] = _json_or_text(text)
+    return values
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _banner(url: str, state_path: Path | None, print_env: bool) -> str:

@@ -127,6 +127,42 @@ def test_serve_reports_busy_port(capsys):
     assert f"cannot listen on 127.0.0.1:{port}" in err
 
 
+def test_serve_sets_alter_next_write(monkeypatch, capsys):
+    served: list[SandboxServer] = []
+
+    def record_and_stop(server: SandboxServer) -> None:
+        served.append(server)
+        server.stop()
+
+    monkeypatch.setattr(SandboxServer, "serve_forever", record_and_stop)
+    code, _, err = run_main(
+        capsys,
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--alter-next-write",
+        "Next_Step=Set by a workflow",
+        "--alter-next-write",
+        "Amount=1.5",
+    )
+
+    assert code == 0, err
+    assert served[0].options.alter_next_write == {
+        "Next_Step": "Set by a workflow",
+        "Amount": 1.5,
+    }
+
+
+def test_serve_rejects_alteration_without_value(capsys):
+    code, _, err = run_main(
+        capsys, "sandbox", "serve", "--alter-next-write", "Next_Step"
+    )
+
+    assert code == 2
+    assert "'Next_Step' is invalid. Use FIELD=VALUE" in err
+
+
 def test_reset_state_file(tmp_path: Path, capsys):
     state = tmp_path / "state.json"
     store = SandboxStore(state)

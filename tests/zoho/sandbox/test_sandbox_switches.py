@@ -146,6 +146,73 @@ def test_drop_waits_for_a_write_that_lands(
     assert sandbox.options.drop_next_write is True
 
 
+def test_alter_next_write_stores_other_value(
+    sandbox: SandboxServer, client: httpx.Client, auth: dict[str, str]
+):
+    sandbox.configure(alter_next_write={"Next_Step": "Set by a workflow"})
+
+    altered = put_deal(client, auth, {"Next_Step": "Call the buyer", "Amount": 14.0})
+    deal = get_deal(client, auth)
+    later = put_deal(client, auth, {"Next_Step": "Call again"})
+
+    assert altered.status_code == 200
+    assert altered.json()["data"][0]["code"] == "SUCCESS"
+    assert deal["Next_Step"] == "Set by a workflow"
+    assert deal["Amount"] == 14.0
+    assert sandbox.options.alter_next_write is None
+    assert later.status_code == 200
+    assert get_deal(client, auth)["Next_Step"] == "Call again"
+
+
+def test_alter_waits_for_a_write_that_lands(
+    sandbox: SandboxServer, client: httpx.Client, auth: dict[str, str]
+):
+    sandbox.configure(alter_next_write={"Next_Step": "Set by a workflow"})
+
+    rejected = put_deal(client, auth, {"Amount": "lots"})
+
+    assert rejected.status_code == 400
+    assert sandbox.options.alter_next_write == {"Next_Step": "Set by a workflow"}
+    assert get_deal(client, auth)["Next_Step"] == seed.SAMPLE_DEAL["Next_Step"]
+
+
+def test_alter_skips_fields_the_module_lacks(
+    sandbox: SandboxServer, client: httpx.Client, auth: dict[str, str]
+):
+    sandbox.configure(alter_next_write={"No_Such_Field": 1, "Amount": 15.0})
+
+    response = put_deal(client, auth, {"Amount": 16.0})
+    deal = get_deal(client, auth)
+
+    assert response.status_code == 200
+    assert deal["Amount"] == 15.0
+    assert "No_Such_Field" not in deal
+    assert sandbox.options.alter_next_write is None
+
+
+def test_alter_option_keeps_its_own_copy(sandbox: SandboxServer):
+    values = {"Next_Step": "Set by a workflow"}
+
+    sandbox.configure(alter_next_write=values)
+    values["Next_Step"] = "Changed by the caller"
+
+    assert sandbox.options.alter_next_write == {"Next_Step": "Set by a workflow"}
+
+
+def test_control_sets_alter_next_write(
+    sandbox: SandboxServer, client: httpx.Client, auth: dict[str, str]
+):
+    changed = client.patch(
+        "/__sandbox__/options", json={"alter_next_write": {"Amount": 17.0}}
+    )
+    put_deal(client, auth, {"Amount": 18.0})
+
+    assert changed.status_code == 200
+    assert changed.json()["alter_next_write"] == {"Amount": 17.0}
+    assert get_deal(client, auth)["Amount"] == 17.0
+    assert client.get("/__sandbox__/options").json()["alter_next_write"] is None
+
+
 def test_unknown_fields_can_be_ignored(
     sandbox: SandboxServer, client: httpx.Client, auth: dict[str, str]
 ):
@@ -187,6 +254,10 @@ def test_new_picklist_values_can_be_accepted(
         {"api_domain": "zohoapis.eu"},
         {"drop_next_write": 1},
         {"max_concurrency": 0},
+        {"alter_next_write": {}},
+        {"alter_next_write": "Next_Step"},
+        {"alter_next_write": {"id": "1"}},
+        {"alter_next_write": {"$state": "draft"}},
     ],
     ids=[
         "unknown-name",
@@ -197,6 +268,10 @@ def test_new_picklist_values_can_be_accepted(
         "domain-not-url",
         "flag-not-bool",
         "zero-concurrency",
+        "alter-nothing",
+        "alter-not-object",
+        "alter-id",
+        "alter-dollar-key",
     ],
 )
 def test_bad_switches_are_rejected(sandbox: SandboxServer, changes: dict[str, object]):

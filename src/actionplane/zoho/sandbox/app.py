@@ -187,6 +187,10 @@ class SandboxApp:
         with session as state:
             call = CrmCall(request, state, self.catalog, self._options, now)
             response, written = route_crm(call, grant)
+            if written:
+                # Cleared inside the transaction, so the next write, which
+                # waits for the store, cannot apply the same alteration.
+                self._clear_used_alteration(call.options.alter_next_write)
         expiry = datetime.fromtimestamp(grant["expires_at"], UTC)
         response.headers["X-ACCESSTOKEN-RESET"] = format_time(expiry)
         if written and self._take_drop_next_write():
@@ -220,6 +224,17 @@ class SandboxApp:
                 return False
             self._options = self._options.updated({"drop_next_write": False})
             return True
+
+    def _clear_used_alteration(self, used: dict[str, Any] | None) -> None:
+        """Clear `alter_next_write` after a write applied it.
+
+        A value set again while the write ran is kept for the write after.
+        """
+        if used is None:
+            return
+        with self._lock:
+            if self._options.alter_next_write is used:
+                self._options = self._options.updated({"alter_next_write": None})
 
     @contextlib.contextmanager
     def _in_flight_slot(self) -> Iterator[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ class SandboxOptions:
     fail_next_reads: int = 0
     # Apply the next record write, then close the connection without a response.
     drop_next_write: bool = False
+    # Field values (API name to stored value) that the next record write to land
+    # stores in place of the written ones, as a Zoho workflow field update would.
+    # The write still returns 200 SUCCESS, so only a read-back shows the change.
+    # Values are stored as given, without the checks a write gets. Of a bulk
+    # write, only the first record updated is altered. Cleared once used.
+    alter_next_write: dict[str, Any] | None = None
     # `api_domain` sent in token responses instead of the server's own URL, to
     # imitate an org in another data center.
     api_domain: str | None = None
@@ -69,7 +76,8 @@ class SandboxOptions:
                 f"unknown sandbox option {', '.join(unknown)}; "
                 f"use one of: {', '.join(sorted(known))}"
             )
-        candidate = dataclasses.replace(self, **dict(changes))
+        # A copy, so the caller cannot change a stored value afterwards.
+        candidate = dataclasses.replace(self, **copy.deepcopy(dict(changes)))
         candidate.validate()
         return candidate
 
@@ -92,6 +100,7 @@ class SandboxOptions:
             if not isinstance(getattr(self, name), bool):
                 raise SandboxOptionError(f"sandbox option {name} must be true or false")
         _require_rate(self.error_rate)
+        _require_alterations(self.alter_next_write)
         if self.unknown_fields not in UNKNOWN_FIELD_MODES:
             raise SandboxOptionError(
                 f"sandbox option unknown_fields is {self.unknown_fields!r}; "
@@ -113,6 +122,22 @@ def _require_rate(value: Any) -> None:
     if not valid or not 0.0 <= value <= 1.0:
         raise SandboxOptionError(
             f"sandbox option error_rate is {value!r}; use a number from 0 to 1"
+        )
+
+
+def _require_alterations(value: Any) -> None:
+    if value is None:
+        return
+    names = list(value) if isinstance(value, dict) else []
+    valid = bool(names) and all(
+        isinstance(name, str) and name and name != "id" and not name.startswith("$")
+        for name in names
+    )
+    if not valid:
+        raise SandboxOptionError(
+            f"sandbox option alter_next_write is invalid: {value!r}. Use null, or an"
+            " object that maps field API names (other than id and $ keys) to values,"
+            ' such as {"Next_Step": "Set by a workflow"}'
         )
 
 

@@ -8,6 +8,8 @@ each item's `status` either way.
 
 from __future__ import annotations
 
+import copy
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +34,8 @@ from actionplane.zoho.sandbox.validation import (
     validate_item,
 )
 
+logger = logging.getLogger("actionplane.zoho.sandbox")
+
 MAX_RECORDS_PER_UPDATE = 100
 
 
@@ -46,9 +50,13 @@ def update_records(
     if isinstance(since, Response):
         return since, 0
 
+    alteration = context.options.alter_next_write
     results = []
     for index, item in enumerate(items):
         result = _update_one(context, item, index, since, now)
+        if alteration and result["status"] == "success":
+            _alter_stored_values(context, str(item["id"]), alteration)
+            alteration = None
         results.append(result)
     updated = sum(1 for result in results if result["status"] == "success")
     return Response(_status(results, updated), {"data": results}), updated
@@ -153,6 +161,30 @@ def _apply(
         values = additions.setdefault(field_name, [])
         if value not in values:
             values.append(value)
+
+
+def _alter_stored_values(
+    context: WriteContext, record_id: str, values: dict[str, Any]
+) -> None:
+    """Overwrite stored values after a write, as a Zoho workflow field update does.
+
+    Names the module lacks are skipped and logged, because Zoho has no such
+    field to store them in.
+    """
+    record = context.state["records"][context.module][record_id]
+    for name, value in values.items():
+        if context.catalog.field(context.module, name) is None:
+            logger.warning(
+                "sandbox did not alter %s of %s %s: the module has no such field",
+                name,
+                context.module,
+                record_id,
+            )
+            continue
+        record[name] = copy.deepcopy(value)
+        logger.info(
+            "sandbox stored an altered %s in %s %s", name, context.module, record_id
+        )
 
 
 def _write_details(record: dict[str, Any]) -> dict[str, Any]:
