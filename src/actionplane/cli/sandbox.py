@@ -255,10 +255,16 @@ def _banner(url: str, state_path: Path | None, print_env: bool) -> str:
         f"  loginUrl and instanceUrl: {url}",
         f"  state: {state_path or 'memory only'}",
         f"  control endpoint: {url}/__sandbox__/options",
-        f"  credentials: set {', '.join(seed.ENV_VARS)} to the sandbox-only values in "
-        "actionplane.zoho.sandbox.seed (or rerun with --print-env)",
     ]
-    if print_env:
+    if not print_env:
+        lines.append(
+            f"  credentials: set {', '.join(seed.ENV_VARS)} to the sandbox-only values "
+            "in actionplane.zoho.sandbox.seed, or rerun with --print-env"
+        )
+    else:
+        lines.append(
+            "  credentials: run these lines in the shell that runs actionplane"
+        )
         # These constants open this sandbox and nothing else, so printing them
         # on request is safe; they are off by default to keep logs clean.
         lines += [f"export {name}={value}" for name, value in seed.ENV_VARS.items()]

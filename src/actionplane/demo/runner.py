@@ -99,8 +99,9 @@ def prepare_workspace(source: Path, root: Path) -> None:
     policies = source / "policies"
     if not policies.is_dir():
         raise ConfigError(
-            f"{source} has no policies/ folder; run the demo from a workspace (the "
-            "repository root works) or pass --workspace"
+            f"{source} has no policies/ folder. The demo copies a workspace's "
+            "policies and approver groups: run it in the repository root, or pass "
+            "--workspace with a folder that has connectors.yaml and policies/"
         )
     shutil.copytree(policies, root / "policies")
     header = (

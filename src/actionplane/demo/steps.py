@@ -144,11 +144,34 @@ def submit_live(ctx: DemoContext) -> str:
 
 def approve(ctx: DemoContext) -> str:
     run_id = ctx.run_ids["live"]
+    approver = _approver(ctx, run_id)
     ctx.command(["run", "approve", run_id, "--as", REQUESTER], expect=(EXIT_FAILURE,))
     ctx.command(
-        ["run", "approve", run_id, "--as", APPROVER, "--reason", "Quote checked"]
+        ["run", "approve", run_id, "--as", approver, "--reason", "Quote checked"]
     )
-    return f"{REQUESTER} could not approve their own run; {APPROVER} approved it"
+    return f"{REQUESTER} could not approve their own run; {approver} approved it"
+
+
+def _approver(ctx: DemoContext, run_id: str) -> str:
+    """Pick a member of the run's approver groups other than the requester."""
+    from actionplane.config.load import load_workspace
+
+    groups = (_run_json(ctx, run_id).get("decision") or {}).get("approvers") or []
+    workspace, _ = load_workspace(ctx.root)
+    members = [
+        member
+        for group in groups
+        for member in workspace.groups.get(group, ())
+        if member != REQUESTER
+    ]
+    if APPROVER in members:
+        return APPROVER
+    if not members:
+        raise DemoStepError(
+            f"no one but {REQUESTER} belongs to the approver groups "
+            f"{', '.join(groups) or '(none)'}; add a member under `groups:`"
+        )
+    return members[0]
 
 
 def execute(ctx: DemoContext) -> str:

@@ -154,7 +154,7 @@ class CrmSession:
         return ZohoConnectionError(
             f"Could not reach Zoho CRM for {call} after {self.retry.attempts} "
             f"attempts ({type(error).__name__}). Check the network connection and "
-            f"instanceUrl of connector '{self.connector.name}', or raise the timeout."
+            f"the instanceUrl of connector '{self.connector.name}'."
         )
 
 
