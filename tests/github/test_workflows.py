@@ -121,8 +121,9 @@ def test_plan_workflow_shape() -> None:
     }
     assert commands[0] == "pip install ."
     assert commands[1] == "actionplane check --format github"
-    assert commands[2] == 'actionplane plan --base "origin/$BASE_REF" --out plan.json'
-    assert commands[3].startswith("actionplane comment --plan plan.json")
+    assert commands[2] == "actionplane test --format github"
+    assert commands[3] == 'actionplane plan --base "origin/$BASE_REF" --out plan.json'
+    assert commands[4].startswith("actionplane comment --plan plan.json")
 
 
 def test_plan_workflow_passes_token_and_base() -> None:
