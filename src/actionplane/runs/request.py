@@ -2,13 +2,17 @@
 
 Values given as ``--set Field=TEXT`` are parsed by the field's type in the applied
 metadata snapshot, so ``Amount=150000`` becomes a number and ``Stage=Closed Won``
-a picklist value. Values from a request file are JSON and keep their type.
+a picklist value. Values from a request file are JSON and keep their type. Numbers
+are checked against the field's length and decimals, as written, before any
+digit is lost to a double.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ from actionplane.config.model import ActorKind, Connector
 from actionplane.errors import RunError
 from actionplane.metadata.values import parse_cli_value, value_problem
 from actionplane.runs.applied import APPLY_HINT, AppliedConfig
+from actionplane.runs.numbers import double_safe, non_finite_problem, number_problem
 from actionplane.state.redact import REDACTED, redact
 
 _FILE_KEYS = {
@@ -35,6 +40,7 @@ class RunInput:
 
     ``set_values`` maps fields to ``--set`` texts still to parse, and ``values``
     maps fields to typed values from a request file or a preset.
+    ``number_texts`` maps fields to number literals as a request file spells them.
     """
 
     connector: str | None = None
@@ -42,6 +48,7 @@ class RunInput:
     record_id: str | None = None
     set_values: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    number_texts: dict[str, str] = field(default_factory=dict)
     actor_id: str | None = None
     actor_kind: str | None = None
     groups: list[str] = field(default_factory=list)
@@ -90,7 +97,8 @@ def parse_set_option(text: str) -> tuple[str, str]:
 def read_request_file(path: Path, into: RunInput) -> None:
     """Fill ``into`` from a JSON request file; values already set are kept."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # Decimal keeps every digit of a number literal for the range checks.
+        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except OSError as exc:
         raise RunError(
             f"cannot read request file {path}: {exc.strerror}. Check the path."
@@ -99,6 +107,14 @@ def read_request_file(path: Path, into: RunInput) -> None:
         raise RunError(
             f"request file {path} is not valid JSON (line {exc.lineno}, column"
             f" {exc.colno}). Fix the JSON and submit again."
+        ) from None
+    except ValueError:
+        # The only other ValueError: an integer literal longer than Python's
+        # limit for converting text to int.
+        raise RunError(
+            f"request file {path} has an integer of more than"
+            f" {sys.get_int_max_str_digits()} digits, far more than any Zoho field"
+            " holds. Fix the number and submit again."
         ) from None
     if not isinstance(data, dict) or set(data) - _FILE_KEYS:
         unknown = sorted(set(data) - _FILE_KEYS) if isinstance(data, dict) else []
@@ -116,7 +132,7 @@ def _fill_from_file(data: dict[str, Any], into: RunInput, path: Path) -> None:
     into.record_id = into.record_id or _optional_text(data, "recordId", path)
     into.reason = into.reason or _optional_text(data, "reason", path)
     into.dry_run = into.dry_run or bool(data.get("dryRun", False))
-    actor = data.get("actor") or {}
+    actor = _without_decimals(data.get("actor") or {})
     if not isinstance(actor, dict):
         raise RunError(f"actor in {path} must be an object {{id, kind, groups}}.")
     into.actor_id = into.actor_id or actor.get("id")
@@ -130,7 +146,10 @@ def _fill_from_file(data: dict[str, Any], into: RunInput, path: Path) -> None:
         )
     for name, value in changes.items():
         if name not in into.values and name not in into.set_values:
-            into.values[name] = _after_value(value)
+            after = _after_value(value)
+            if isinstance(after, Decimal | int) and not isinstance(after, bool):
+                into.number_texts[name] = str(after)
+            into.values[name] = _without_decimals(after)
 
 
 def _after_value(value: Any) -> Any:
@@ -142,6 +161,17 @@ def _after_value(value: Any) -> Any:
         and set(value) <= {"before", "after"}
     ):
         return value["after"]
+    return value
+
+
+def _without_decimals(value: Any) -> Any:
+    """Return ``value`` with the Decimals that JSON parsing made turned into floats."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _without_decimals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_decimals(item) for item in value]
     return value
 
 
@@ -177,7 +207,11 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
             "the request changes no field. Add --set FIELD=VALUE, a request file"
             " with changes, or --preset zoho-deal."
         )
-    _check_values(applied, connector, object_name, values)
+    texts = {**given.number_texts, **given.set_values}
+    _check_values(applied, connector, object_name, values, texts)
+    for name, value in values.items():
+        entry = applied.field_entry(connector.name, object_name, name)
+        values[name] = double_safe(entry, value)
 
     # NOTE: groups given with --group are taken on the requester's word and reach
     # the rules as request.actor.groups; only approvers are checked against the
@@ -219,40 +253,23 @@ def _check_values(
     connector: Connector,
     object_name: str,
     values: dict[str, Any],
+    texts: dict[str, str],
 ) -> None:
     """Reject values that cannot be stored in allowlisted fields.
 
-    Values that redaction would change are rejected for every field, because the
-    run writes the values as stored. Other checks skip fields outside the
-    allowlist: the allowlist guard denies them, and the denied run is stored as
-    evidence.
+    ``texts`` maps fields to the values as the user wrote them. Values that
+    redaction would change, and NaN or infinite numbers, are rejected for every
+    field, because the run stores its request as JSON and writes the values as
+    stored. Other checks skip fields outside the allowlist: the allowlist guard
+    denies them, and the denied run is stored as evidence.
     """
     managed = connector.managed_object(object_name)
     allowed = set(managed.allowed_fields) if managed is not None else set()
     problems = []
     for name, value in values.items():
-        if redact(value) != value:
-            problems.append(
-                f"the value of {name} looks like a credential, so it would be stored"
-                f" as {REDACTED} and the write would not match the preview;"
-                " credentials never go into run evidence"
-            )
-            continue
-        if name not in allowed:
-            continue
-        entry = applied.field_entry(connector.name, object_name, name)
-        if entry is None:
-            problems.append(
-                f"{object_name}.{name} is not in the metadata snapshot of"
-                f" {connector.name} in revision {applied.serial}; run `actionplane"
-                f" connectors sync-metadata {connector.name}`, then `{APPLY_HINT}`"
-            )
-            continue
-        if not entry.get("writable", True):
-            reason = entry.get("notWritableReason") or "it is not writable"
-            problems.append(f"{object_name}.{name} cannot be written: {reason}")
-            continue
-        problem = value_problem(entry, value)
+        problem = _field_problem(
+            applied, connector, object_name, name, value, texts.get(name), allowed
+        )
         if problem is not None:
             problems.append(problem)
     if problems:
@@ -261,3 +278,47 @@ def _check_values(
             + "\n  - ".join(problems)
             + "\nFix the values and submit again."
         )
+
+
+def _field_problem(
+    applied: AppliedConfig,
+    connector: Connector,
+    object_name: str,
+    name: str,
+    value: Any,
+    text: str | None,
+    allowed: set[str],
+) -> str | None:
+    """Return why one value cannot be requested, or None."""
+    entry = None
+    if name in allowed:
+        entry = applied.field_entry(connector.name, object_name, name)
+    writable = entry is not None and bool(entry.get("writable", True))
+
+    if entry is not None and writable:
+        # Checked first so that an out-of-range number names the field's range.
+        problem = number_problem(entry, value, text)
+        if problem is not None:
+            return problem
+    problem = non_finite_problem(name, value, text)
+    if problem is not None:
+        return problem
+
+    if redact(value) != value:
+        return (
+            f"the value of {name} looks like a credential, so it would be stored"
+            f" as {REDACTED} and the write would not match the preview;"
+            " credentials never go into run evidence"
+        )
+    if name not in allowed:
+        return None
+    if entry is None:
+        return (
+            f"{object_name}.{name} is not in the metadata snapshot of"
+            f" {connector.name} in revision {applied.serial}; run `actionplane"
+            f" connectors sync-metadata {connector.name}`, then `{APPLY_HINT}`"
+        )
+    if not writable:
+        reason = entry.get("notWritableReason") or "it is not writable"
+        return f"{object_name}.{name} cannot be written: {reason}"
+    return value_problem(entry, value)
