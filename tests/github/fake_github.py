@@ -2,9 +2,13 @@
 
 It listens on 127.0.0.1 on a free port and serves the calls the client makes:
 list comments (paginated with ``Link`` headers, ``per_page`` up to 100),
-create, update and delete. Tokens are checked on every call; a token marked
-read-only gets GitHub's 403 "Resource not accessible by integration" on
-writes, and bodies over 65,536 characters get GitHub's 422.
+create, update and delete, and ``GET /user``. Tokens are checked on every call;
+a token marked read-only gets GitHub's 403 "Resource not accessible by
+integration" on writes, and bodies over 65,536 characters get GitHub's 422.
+
+Each token posts as an account from ``accounts``, or as github-actions[bot]
+like the Actions job token. As at GitHub, ``GET /user`` returns the account of
+a token that belongs to a user and 403 for a bot's installation token.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 BODY_LIMIT = 65_536
 _LIST = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments")
 _ONE = re.compile(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)")
+ACTIONS_BOT = ("github-actions[bot]", "Bot")
+_NOT_ACCESSIBLE = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest",
+}
 
 
 @dataclass
@@ -29,12 +38,13 @@ class StoredComment:
     number: int
     body: str
     author: str
+    author_type: str = "User"
 
     def to_json(self, base_url: str) -> dict[str, Any]:
         return {
             "id": self.id,
             "body": self.body,
-            "user": {"login": self.author},
+            "user": {"login": self.author, "type": self.author_type},
             "html_url": f"{base_url}/{self.repo}/pull/{self.number}#issuecomment-{self.id}",
         }
 
@@ -44,6 +54,8 @@ class FakeGitHub:
     """Server state: tokens, comments, the request log and injected failures."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # token -> "write"/"read"
+    # token -> (login, type) of the account it posts as; others post as ACTIONS_BOT
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     comments: dict[int, StoredComment] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
@@ -54,14 +66,27 @@ class FakeGitHub:
     link_base: str | None = None
 
     def add_comment(
-        self, repo: str, number: int, body: str, author: str = "someone"
+        self,
+        repo: str,
+        number: int,
+        body: str,
+        author: str = "someone",
+        author_type: str = "User",
     ) -> int:
         with self.lock:
             self.next_id += 1
             self.comments[self.next_id] = StoredComment(
-                self.next_id, repo, number, body, author
+                self.next_id, repo, number, body, author, author_type
             )
             return self.next_id
+
+    def authors(self, repo: str, number: int) -> list[str]:
+        """Return the comment authors on one pull request, oldest first."""
+        return [
+            comment.author
+            for comment in sorted(self.comments.values(), key=lambda item: item.id)
+            if comment.repo == repo and comment.number == number
+        ]
 
     def bodies(self, repo: str, number: int) -> list[str]:
         """Return the bodies on one pull request, oldest first."""
@@ -108,14 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
         access = self._access()
         if access is None:
             return self._send(401, {"message": "Bad credentials"})
+        if url.path == "/user" and method == "GET":
+            return self._user()
         if method != "GET" and access != "write":
-            return self._send(
-                403,
-                {
-                    "message": "Resource not accessible by integration",
-                    "documentation_url": "https://docs.github.com/rest",
-                },
-            )
+            return self._send(403, _NOT_ACCESSIBLE)
         if (match := _LIST.fullmatch(url.path)) and method == "GET":
             return self._list(match.group(1), int(match.group(2)), url.query)
         if (match := _LIST.fullmatch(url.path)) and method == "POST":
@@ -125,11 +146,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, {"message": "Not Found"})
 
     def _access(self) -> str | None:
+        return self.server.state.tokens.get(self._token())
+
+    def _token(self) -> str:
         header = self.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() not in {"bearer", "token"}:
-            return None
-        return self.server.state.tokens.get(token)
+        return token if scheme.lower() in {"bearer", "token"} else ""
+
+    def _account(self) -> tuple[str, str]:
+        return self.server.state.accounts.get(self._token(), ACTIONS_BOT)
+
+    def _user(self) -> None:
+        login, kind = self._account()
+        if kind == "Bot":
+            return self._send(403, _NOT_ACCESSIBLE)
+        self._send(200, {"login": login, "id": 583231, "type": kind})
 
     def _read_json(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -163,7 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
         if len(body) > BODY_LIMIT:
             return self._too_long()
         state = self.server.state
-        comment_id = state.add_comment(repo, number, body, author="github-actions[bot]")
+        login, kind = self._account()
+        comment_id = state.add_comment(repo, number, body, login, kind)
         self._send(201, state.comments[comment_id].to_json(state.base_url))
 
     def _change(

@@ -24,6 +24,7 @@ from actionplane.github.context import (
     resolve_pull_request,
     token_from_env,
 )
+from actionplane.github.identity import checked_login
 from actionplane.github.markdown_file import content_from_markdown
 from actionplane.github.publish import (
     STEP_SUMMARY_LIMIT_BYTES,
@@ -73,6 +74,15 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Maximum number of comments for one plan.",
 )
 @click.option(
+    "--bot-login",
+    envvar="ACTIONPLANE_BOT_LOGIN",
+    metavar="LOGIN",
+    help="Account that posts the comments, such as my-app[bot]. Only its comments"
+    " with the plan marker are edited or deleted. Also read from"
+    " ACTIONPLANE_BOT_LOGIN [default: the token's user from GET /user, or"
+    " github-actions[bot] for tokens that cannot read it].",
+)
+@click.option(
     "--dry-run", is_flag=True, help="Print the comment bodies instead of posting them."
 )
 def comment(
@@ -83,12 +93,15 @@ def comment(
     workspace_name: str | None,
     artifact_url: str | None,
     max_parts: int,
+    bot_login: str | None,
     dry_run: bool,
 ) -> None:
     """Post the plan as a sticky pull-request comment, split below GitHub's limit.
 
     A later run edits the same comments in place, adds continuation parts when
-    the plan grew and deletes them when it shrank. Reads GITHUB_TOKEN,
+    the plan grew and deletes them when it shrank. Only comments that the
+    posting account wrote are reused: a comment with the plan marker by anyone
+    else is left alone, with a warning. Reads GITHUB_TOKEN,
     GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_REF and
     GITHUB_STEP_SUMMARY. Example in a pull_request workflow:
 
@@ -102,6 +115,8 @@ def comment(
       2  usage error
     """
     content = _load_content(plan_file, markdown_file, workspace_name)
+    if bot_login is not None:
+        bot_login = checked_login(bot_login)
     bodies = render_comments(content, max_parts=max_parts, artifact=artifact_url)
     if dry_run:
         click.echo("\n\n".join(bodies))
@@ -118,6 +133,7 @@ def comment(
             bodies,
             summary_markdown=_summary_markdown(content, bodies),
             step_summary=environ.get("GITHUB_STEP_SUMMARY"),
+            bot_login=bot_login,
         )
     _report(outcome, str(pull_request), environ)
 
@@ -188,6 +204,10 @@ def _report(outcome: PublishOutcome, target: str, environ: Mapping[str, str]) ->
         return
     result = outcome.comments
     assert result is not None
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+        if environ.get("GITHUB_ACTIONS") == "true":
+            click.echo(f"::warning title=Plan comment::{_command_escape(warning)}")
     click.echo(
         f"Plan comment on {target}: {len(result.created)} created, "
         f"{len(result.updated)} updated, {len(result.unchanged)} unchanged, "

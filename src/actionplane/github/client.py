@@ -46,22 +46,41 @@ class GitHubWriteDeniedError(GitHubError):
 
 
 @dataclass(frozen=True)
+class GitHubUser:
+    """A GitHub account: its login and the REST API's ``type`` ("User", "Bot")."""
+
+    login: str
+    type: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> GitHubUser:
+        user = data if isinstance(data, dict) else {}
+        return cls(login=str(user.get("login") or ""), type=str(user.get("type") or ""))
+
+
+@dataclass(frozen=True)
 class IssueComment:
-    """One issue or pull-request comment as the REST API returns it."""
+    """One issue or pull-request comment as the REST API returns it.
+
+    ``author`` is the login of the comment's ``user`` and ``author_type`` its
+    ``type``.
+    """
 
     id: int
     body: str
     html_url: str
     author: str
+    author_type: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IssueComment:
-        user = data.get("user") or {}
+        user = GitHubUser.from_json(data.get("user"))
         return cls(
             id=int(data["id"]),
             body=str(data.get("body") or ""),
             html_url=str(data.get("html_url") or ""),
-            author=str(user.get("login") or ""),
+            author=user.login,
+            author_type=user.type,
         )
 
 
@@ -104,6 +123,14 @@ class GitHubClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def authenticated_user(self) -> GitHubUser:
+        """Return the account the token belongs to, from ``GET /user``.
+
+        GitHub App installation tokens, the GitHub Actions job token among
+        them, get 403 "Resource not accessible by integration" here.
+        """
+        return GitHubUser.from_json(self._request("GET", "/user").json())
 
     def list_issue_comments(self, repo: str, number: int) -> list[IssueComment]:
         """Return every comment on an issue or pull request, oldest first."""

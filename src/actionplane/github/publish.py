@@ -46,15 +46,19 @@ def publish_plan(
     *,
     summary_markdown: str,
     step_summary: str | None,
+    bot_login: str | None = None,
 ) -> PublishOutcome:
     """Sync the sticky comments; on a write-denied token, write the summary.
 
     ``summary_markdown`` is the whole plan as one body for the job summary.
-    ``step_summary`` is the value of ``GITHUB_STEP_SUMMARY``, if set. Other
-    GitHub errors propagate unchanged.
+    ``step_summary`` is the value of ``GITHUB_STEP_SUMMARY``, if set.
+    ``bot_login`` names the account that posts (see ``sync_sticky_comments``).
+    Other GitHub errors propagate unchanged.
     """
     try:
-        result = sync_sticky_comments(client, pull_request, workspace, bodies)
+        result = sync_sticky_comments(
+            client, pull_request, workspace, bodies, bot_login=bot_login
+        )
     except GitHubWriteDeniedError as exc:
         reason = (
             f"The token cannot write comments on {pull_request} "
