@@ -1,10 +1,15 @@
 """Apply a plan: activate exactly the reviewed configuration, or refuse.
 
-Apply takes the `apply` lock, checks that the plan is not stale (the active
-revision is the one the plan was made against, and no field the plan relies on
-changed in the metadata snapshots since), then records the new revision and
-its audit event in one transaction. Applying the same plan twice changes
-nothing the second time.
+A saved plan is a file anyone could edit, and its digests are plain sha256
+sums that an editor can recompute. So apply trusts none of the plan's own
+records. It compares the embedded files with the files of the git commit the
+plan names, and it runs the checks of `plan` again on the embedded files.
+
+Apply then takes the `apply` lock, checks that the plan is not stale (the
+active revision is the one the plan was made against, and no field the
+configuration relies on changed in the metadata snapshots since), and records
+the new revision and its audit event in one transaction. Applying the same
+plan twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -17,8 +22,15 @@ from pathlib import Path
 
 from actionplane.errors import PlanError
 from actionplane.metadata.snapshot import Snapshot
-from actionplane.plan.bundle import bundle_from_worktree
+from actionplane.plan.bundle import (
+    ConfigBundle,
+    bundle_at_commit,
+    bundle_from_worktree,
+    changed_paths,
+)
+from actionplane.plan.make import relied_fields
 from actionplane.plan.model import Plan
+from actionplane.reconcile.validate import CheckResult, check_workspace
 from actionplane.state.base import StateStore
 from actionplane.state.models import Revision
 
@@ -46,9 +58,16 @@ def lock_holder() -> str:
 
 
 def stale_reasons(
-    plan: Plan, state: StateStore, live_snapshots: dict[str, Snapshot]
+    plan: Plan,
+    state: StateStore,
+    live_snapshots: dict[str, Snapshot],
+    relied: dict[str, dict[str, str | None]],
 ) -> list[str]:
-    """List why the plan can no longer be applied; empty when it can."""
+    """List why the plan can no longer be applied; empty when it can.
+
+    `relied` maps each connector to the metadata digests of the fields the
+    desired configuration relies on, as `relied_fields` computes them.
+    """
     reasons = []
     active = state.active_revision()
     expected = plan.base.serial if plan.base.kind == "revision" else None
@@ -62,7 +81,7 @@ def stale_reasons(
             since = f"revision {active.serial} (commit {commit}) was applied by {active.applied_by} at {active.applied_at:%Y-%m-%d %H:%M:%S}Z"
             base = f"revision {expected}" if expected is not None else "no revision"
             reasons.append(f"the plan was made against {base}, but {since}")
-    for connector, fields in sorted(plan.relied_fields.items()):
+    for connector, fields in sorted(relied.items()):
         snapshot = live_snapshots.get(connector)
         for key, digest in sorted(fields.items()):
             module, _, name = key.partition(".")
@@ -102,6 +121,7 @@ def apply_plan(
         raise PlanError(
             f"the plan has {errors} check error(s); fix them and make a new plan"
         )
+    verify_committed_files(plan.desired, root)
     holder = lock_holder()
     lock = state.acquire_lock(
         APPLY_LOCK,
@@ -124,12 +144,21 @@ def _apply_locked(
     if active is not None:
         return ApplyResult(active, applied=False)
     live = bundle_from_worktree(root).snapshots()
-    reasons = stale_reasons(plan, state, live)
+    checked = check_embedded_config(plan.desired, state, root)
+    relied = relied_fields(checked.workspace, checked.snapshots)
+    reasons = stale_reasons(plan, state, live, relied)
     if reasons:
         raise PlanError(
             "the saved plan is stale and was not applied:\n  - "
             + "\n  - ".join(reasons)
             + "\nMake a new plan with `actionplane plan --out FILE` and review it again."
+        )
+    errors = [d for d in checked.diagnostics if d.is_error]
+    if errors:
+        raise PlanError(
+            f"the plan's configuration fails {len(errors)} check(s) and was not "
+            "applied; fix the workspace and make a new plan",
+            diagnostics=errors,
         )
     actor = current_user()
     with state.transaction():
@@ -159,3 +188,39 @@ def _apply_locked(
             },
         )
     return ApplyResult(revision, applied=True, lock_takeover=takeover)
+
+
+def verify_committed_files(desired: ConfigBundle, root: Path) -> None:
+    """Raise PlanError unless the embedded files equal those of the plan's commit.
+
+    Only a plan made from a clean working tree or a git revision is compared,
+    because no commit contains the files of a tree with uncommitted changes.
+    """
+    if desired.commit is None or desired.dirty:
+        return
+    committed = bundle_at_commit(root, desired.commit)
+    differing = changed_paths(desired, committed)
+    if differing:
+        raise PlanError(
+            f"the plan's configuration differs from git commit {desired.commit[:12]}, "
+            "which it names as its source, in: "
+            + ", ".join(differing)
+            + ". The plan file was changed after it was made; make a new plan with "
+            "`actionplane plan --out FILE` and review it again."
+        )
+
+
+def check_embedded_config(
+    desired: ConfigBundle, state: StateStore, root: Path
+) -> CheckResult:
+    """Run the checks of `plan`, including the promotion gate, on the embedded files.
+
+    Apply uses this result instead of the check results recorded in the plan.
+    The promotion gate reads the state, so this runs under the apply lock.
+    """
+    return check_workspace(
+        root,
+        overrides=desired.files,
+        snapshots=desired.snapshots(),
+        state=state,
+    )

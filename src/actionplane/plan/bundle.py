@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,21 @@ class ConfigBundle:
         )
 
 
+def changed_paths(first: ConfigBundle, second: ConfigBundle) -> list[str]:
+    """Return the workspace files whose content differs between two bundles."""
+    paths = set(first.files) | set(second.files)
+    paths |= set(first.metadata) | set(second.metadata)
+    return sorted(
+        path for path in paths if _content(first, path) != _content(second, path)
+    )
+
+
+def _content(bundle: ConfigBundle, path: str) -> str | None:
+    if path in bundle.files:
+        return bundle.files[path]
+    return bundle.metadata.get(path)
+
+
 def _is_config_path(rel: str) -> bool:
     if rel == CONNECTORS_FILE:
         return True
@@ -129,31 +145,101 @@ def _prefix_in_repo(repo: Any, root: Path) -> str:
     return "" if rel == "." else rel + "/"
 
 
-def bundle_from_git(root: Path, ref: str) -> ConfigBundle:
-    """Read the workspace files as they are at git revision `ref`."""
+def _open_repo(root: Path) -> Any | None:
+    """Return the git repository that contains `root`, or None outside git."""
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
-        commit = repo.commit(ref)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise PlanError(
-            f"{root} is not inside a git repository; drop --ref/--base"
-        ) from exc
-    except (git.BadName, ValueError, git.GitCommandError) as exc:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def _find_commit(repo: Any, ref: str) -> Any | None:
+    import git
+
+    try:
+        return repo.commit(ref)
+    except (git.BadName, ValueError, git.GitCommandError):
+        return None
+
+
+def bundle_from_git(root: Path, ref: str) -> ConfigBundle:
+    """Read the workspace files as they are at git revision `ref`."""
+    repo = _open_repo(root)
+    if repo is None:
+        raise PlanError(f"{root} is not inside a git repository; drop --ref/--base")
+    commit = _find_commit(repo, ref)
+    if commit is None:
         raise PlanError(
             f"git revision {ref!r} not found; fetch it first (e.g. `git fetch origin`) "
             "or check the spelling"
-        ) from exc
-    prefix = _prefix_in_repo(repo, root)
+        )
+    return _bundle_at(repo, root, commit, ref)
+
+
+def bundle_at_commit(root: Path, commit: str) -> ConfigBundle:
+    """Read the workspace files at the full commit id `commit`.
+
+    Raises PlanError when `root` is outside git or the repository does not
+    contain the commit. Unlike `bundle_from_git`, a branch, tag or abbreviated
+    id is not accepted, so the files always come from exactly that commit.
+    """
+    repo = _open_repo(root)
+    if repo is None:
+        raise PlanError(
+            f"the plan's configuration comes from git commit {commit[:12]}, but "
+            f"{root} is not inside a git repository, so the plan cannot be checked "
+            "against that commit; apply it from a clone of the repository"
+        )
+    found = _find_commit(repo, commit)
+    if found is None or found.hexsha != commit:
+        raise PlanError(
+            f"the plan's configuration comes from git commit {commit}, which is not "
+            f"in the repository at {repo.working_tree_dir}; fetch it (e.g. "
+            "`git fetch origin`) or make a new plan from a commit of this repository"
+        )
+    return _bundle_at(repo, root, found, None)
+
+
+def _bundle_at(repo: Any, root: Path, commit: Any, ref: str | None) -> ConfigBundle:
+    """Read the workspace files of `commit` without walking the whole tree."""
     files: dict[str, str] = {}
     metadata: dict[str, str] = {}
-    for blob in commit.tree.traverse():
-        if not isinstance(blob, git.Blob) or not str(blob.path).startswith(prefix):
-            continue
-        rel = str(blob.path)[len(prefix) :]
-        if _is_config_path(rel):
-            files[rel] = blob.data_stream.read().decode("utf-8")
-        elif _is_metadata_path(rel):
-            metadata[rel] = blob.data_stream.read().decode("utf-8")
+    prefix = _prefix_in_repo(repo, root)
+    top = _subtree(commit.tree, prefix.rstrip("/")) if prefix else commit.tree
+    if top is not None:
+        for rel, blob in _workspace_blobs(top):
+            text = _blob_text(blob)
+            if _is_config_path(rel):
+                files[rel] = text
+            elif _is_metadata_path(rel):
+                metadata[rel] = text
     return ConfigBundle(files=files, metadata=metadata, commit=commit.hexsha, ref=ref)
+
+
+def _subtree(tree: Any, path: str) -> Any | None:
+    try:
+        found = tree / path
+    except KeyError:
+        return None
+    return found if found.type == "tree" else None
+
+
+def _workspace_blobs(top: Any) -> Iterator[tuple[str, Any]]:
+    """Yield (workspace-relative path, blob) for the files a bundle may contain."""
+    for item in top:
+        if item.type == "blob" and item.name == CONNECTORS_FILE:
+            yield CONNECTORS_FILE, item
+    for folder in (POLICIES_DIR, METADATA_DIR):
+        tree = _subtree(top, folder)
+        for item in tree if tree is not None else ():
+            if item.type == "blob":
+                yield f"{folder}/{item.name}", item
+
+
+def _blob_text(blob: Any) -> str:
+    # Path.read_text translates \r\n and \r to \n, so committed files get the same
+    # translation and compare equal to the working tree.
+    text: str = blob.data_stream.read().decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")

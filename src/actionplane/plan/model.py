@@ -107,7 +107,7 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         digest = self.digest()
-        self.plan_id = "plan-" + digest.removeprefix("sha256:")[:16]
+        self.plan_id = plan_id_for(digest)
         return {"plan_id": self.plan_id, "digest": digest, **self.content()}
 
     def save(self, path: Path) -> Path:
@@ -119,6 +119,10 @@ class Plan:
         )
         tmp.replace(path)
         return path
+
+
+def plan_id_for(digest: str) -> str:
+    return "plan-" + digest.removeprefix("sha256:")[:16]
 
 
 def _diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
@@ -170,12 +174,21 @@ def plan_from_dict(data: dict[str, Any], origin: str = "plan") -> Plan:
         raise PlanError(
             f"{origin} is not a valid plan file (missing {exc}); make a new plan"
         ) from None
-    if plan.digest() != data.get("digest"):
+    digest = plan.digest()
+    if digest != data.get("digest"):
         raise PlanError(
             f"{origin} does not match its digest: the file was changed after it was made. "
             "Make a new plan with `actionplane plan --out FILE`."
         )
-    plan.plan_id = data["plan_id"]
+    # The id names the plan in the revision and the audit trail, so an edited
+    # plan must not keep the id of the plan that was reviewed.
+    plan.plan_id = plan_id_for(digest)
+    if data.get("plan_id") != plan.plan_id:
+        raise PlanError(
+            f"{origin} names itself {data.get('plan_id')!r}, but its content is plan "
+            f"{plan.plan_id}: the file was changed after it was made. "
+            "Make a new plan with `actionplane plan --out FILE`."
+        )
     return plan
 
 
