@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from actionplane.cli.options import format_option, state_option, workspace_option
 from actionplane.errors import EXIT_FAILURE
+
+if TYPE_CHECKING:
+    from actionplane.runs.audit_check import Disagreement
+    from actionplane.state.models import AuditVerification
 
 
 @click.group()
@@ -93,35 +98,81 @@ def verify(
     workspace: Path,
     state_path: Path | None,
 ) -> None:
-    """Check every entry's hash and link; exit 1 naming each broken entry.
+    """Check the audit chain and the run tables against it; exit 1 naming each problem.
 
-    actionplane audit verify
-    actionplane audit verify --head 3f2a...
+    Checks every entry's hash and link, then that each run's status, status
+    history, digest, requester and approvals match what the run's audit
+    entries record. Deleting the newest entries leaves a valid chain, so keep
+    the printed head hash outside the state store (for example in CI logs) and
+    pass it as --head later.
+
+    \b
+        actionplane audit verify
+        actionplane audit verify --head 3f2a...
     """
+    from actionplane.runs.audit_check import check_runs_against_audit
     from actionplane.state import open_state
 
     with open_state(state_path, workspace) as state:
         result = state.verify_audit(expected_head=expected_head)
+        runs_checked, disagreements = check_runs_against_audit(state)
+    ok = result.ok and not disagreements
     if output_format == "json":
         body = {
             "format_version": "1",
-            "ok": result.ok,
+            "ok": ok,
             "checked": result.checked,
+            "runs_checked": runs_checked,
             "head_hash": result.head_hash,
             "problems": [{"seq": p.seq, "problem": p.problem} for p in result.problems],
+            "disagreements": [d.to_json() for d in disagreements],
         }
-        click.echo(json.dumps(body, indent=2))
-    elif result.ok:
-        click.echo(
-            f"Audit trail intact: {result.checked} entries, head hash {result.head_hash}."
-        )
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     else:
-        click.echo(f"Audit trail broken: {len(result.problems)} problem(s).")
-        for problem in result.problems:
-            click.echo(f"  entry #{problem.seq}: {problem.problem}")
         click.echo(
+            "\n".join(_verify_lines(result, runs_checked, disagreements, expected_head))
+        )
+    if not ok:
+        click.get_current_context().exit(EXIT_FAILURE)
+
+
+def _verify_lines(
+    result: AuditVerification,
+    runs_checked: int,
+    disagreements: list[Disagreement],
+    expected_head: str | None,
+) -> list[str]:
+    from actionplane.runs.render import counted
+
+    entries = counted(result.checked, "entry", "entries")
+    runs = counted(runs_checked, "run")
+    if result.ok:
+        lines = [f"Audit trail intact: {entries}, every hash and link valid."]
+    else:
+        lines = [f"Audit trail broken: {counted(len(result.problems), 'problem')}."]
+        lines += [f"  entry #{p.seq}: {p.problem}" for p in result.problems]
+    if disagreements:
+        lines.append(
+            f"Run tables disagree with the audit trail:"
+            f" {counted(len(disagreements), 'difference')} in {runs}."
+        )
+        lines += [f"  {d.message}" for d in disagreements]
+    else:
+        lines.append(f"Run tables match the audit trail: {runs} checked.")
+
+    if result.ok and not disagreements:
+        lines.append(f"Head hash: {result.head_hash}")
+        if expected_head is None:
+            lines.append(
+                "Deleting the newest entries leaves a valid chain, so keep this hash"
+                " outside the state store (for example in CI logs) and check"
+                f" against it later: actionplane audit verify --head {result.head_hash}"
+            )
+        else:
+            lines.append("It matches the hash given with --head.")
+    else:
+        lines.append(
             "The state store was changed outside actionplane. Keep the file for"
             " investigation and restore the state from a backup."
         )
-    if not result.ok:
-        click.get_current_context().exit(EXIT_FAILURE)
+    return lines

@@ -200,6 +200,7 @@ def _store_approval(
         audit = {
             "groups": groups,
             "reason": reason,
+            "digest": run.digest,
             "expires_at": format_time(expires),
             "approvals": len(approvers),
             "required": needed,

@@ -12,6 +12,13 @@ from actionplane.state.models import Run
 RENDER_FORMAT_VERSION = "1"
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """Return the count with the noun in the matching number, e.g. "1 approval"."""
+    if count == 1:
+        return f"1 {singular}"
+    return f"{count} {plural or singular + 's'}"
+
+
 def show_value(value: Any) -> str:
     if value is None:
         return "(empty)"
