@@ -9,14 +9,15 @@ as newly allowed, newly needing approval or newly denied.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from actionplane.config.model import ActorKind, Route, Workspace
+from actionplane.config.model import ActorKind, Route, Rule, Workspace
 from actionplane.metadata.snapshot import Snapshot
-from actionplane.rules.analysis import analyze
+from actionplane.rules.analysis import RuleAnalysis, analyze
 
 MAX_EXAMPLES = 5
 CATEGORIES = {
@@ -167,28 +168,125 @@ class ProbeSource:
     name: str = "probe"
 
     def requests(self) -> Iterator[ReplayRequest]:
+        """Yield three shapes of probe for each allowlisted field F and value v.
+
+        The field changes to v; and, when a rule reads the field's `before` or
+        its record value, the field changes away from v, which the record also
+        holds. Then, for each
+        rule that compares a record field with a literal, such as
+        `record.Amount > 100000.0`, a change to each field the rule tests while
+        the record holds the literal or a neighbour of it.
+        """
         literals = _literals_by_field(self.workspaces)
-        for connector, obj, field_name in _allowlisted(self.workspaces):
-            entry = (
-                self.snapshots[connector].field(obj, field_name)
-                if connector in self.snapshots
-                else None
+        fields = _allowlisted(self.workspaces)
+        values = {key: self._values(key, literals) for key in fields}
+        rules = _rules(self.workspaces)
+        read_before = _fields_read_before(rules)
+        for connector, obj, name in fields:
+            own = values[(connector, obj, name)]
+            for value in own:
+                yield from self._probe(
+                    connector, obj, {name: {"before": None, "after": value}}, None
+                )
+                if name not in read_before:
+                    continue
+                other = next((v for v in own if v != value), None)
+                yield from self._probe(
+                    connector,
+                    obj,
+                    {name: {"before": value, "after": other}},
+                    {name: value},
+                )
+        for rule, analysis in rules:
+            held = {read.field for read in analysis.record_reads}
+            record_values = _unique(
+                (c.field, v)
+                for c in analysis.comparisons
+                if c.field in held
+                for v in _neighbours(c.value)
             )
-            for value in probe_values(entry, literals.get(field_name, [])):
-                for kind in ActorKind:
-                    request = {
-                        "connector": connector,
-                        "object": obj,
-                        "recordId": "probe",
-                        "changes": {field_name: {"before": None, "after": value}},
-                        "actor": {
-                            "id": f"probe-{kind.value}",
-                            "kind": kind.value,
-                            "groups": [],
-                        },
-                    }
-                    label = f"{obj}.{field_name} = {value!r} by {kind.value}"
-                    yield ReplayRequest("probe", label, request)
+            if not record_values:
+                continue
+            for connector, obj, name in fields:
+                if name not in analysis.changed_fields or not _selects(
+                    rule, connector, obj
+                ):
+                    continue
+                after = values[(connector, obj, name)][0]
+                for field_name, value in record_values:
+                    yield from self._probe(
+                        connector,
+                        obj,
+                        {name: {"before": None, "after": after}},
+                        {field_name: value},
+                    )
+
+    def _values(
+        self, key: tuple[str, str, str], literals: dict[str, list[Any]]
+    ) -> list[Any]:
+        connector, obj, name = key
+        snapshot = self.snapshots.get(connector)
+        entry = snapshot.field(obj, name) if snapshot is not None else None
+        return probe_values(entry, literals.get(name, []))
+
+    def _probe(
+        self,
+        connector: str,
+        obj: str,
+        changes: dict[str, dict[str, Any]],
+        record: dict[str, Any] | None,
+    ) -> Iterator[ReplayRequest]:
+        shown = ", ".join(
+            f"{name} {change['before']!r} -> {change['after']!r}"
+            for name, change in changes.items()
+        )
+        if record:
+            shown += " with record " + ", ".join(
+                f"{name}={value!r}" for name, value in record.items()
+            )
+        for kind in ActorKind:
+            request = {
+                "connector": connector,
+                "object": obj,
+                "recordId": "probe",
+                "changes": changes,
+                "actor": {
+                    "id": f"probe-{kind.value}",
+                    "kind": kind.value,
+                    "groups": [],
+                },
+            }
+            label = f"{obj}: {shown} by {kind.value}"
+            yield ReplayRequest("probe", label, request, record=record)
+
+
+def _rules(workspaces: list[Workspace]) -> list[tuple[Rule, RuleAnalysis]]:
+    """Return each distinct rule of the workspaces with its analysis."""
+    seen: dict[tuple[str, str], tuple[Rule, RuleAnalysis]] = {}
+    for workspace in workspaces:
+        for rule in workspace.rules:
+            seen.setdefault((rule.id, rule.when), (rule, analyze(rule.when)))
+    return list(seen.values())
+
+
+def _fields_read_before(rules: list[tuple[Rule, RuleAnalysis]]) -> set[str]:
+    """Return fields whose earlier value some rule reads, through `before` or
+    `record`."""
+    found: set[str] = set()
+    for rule, analysis in rules:
+        found.update(read.field for read in analysis.record_reads)
+        for name in analysis.changed_fields:
+            if re.search(
+                rf"""\b{re.escape(name)}["']?\]?\s*\.\s*before\b""", rule.when
+            ):
+                found.add(name)
+    return found
+
+
+def _selects(rule: Rule, connector: str, obj: str) -> bool:
+    return (not rule.objects or obj in rule.objects) and (
+        not rule.connectors or connector in rule.connectors
+    )
 
 
 def _allowlisted(workspaces: list[Workspace]) -> list[tuple[str, str, str]]:
@@ -221,6 +319,11 @@ def probe_values(entry: dict[str, Any] | None, literals: list[Any]) -> list[Any]
         values.extend(_neighbours(literal))
     if not values:
         values.append(_placeholder(entry))
+    return _unique(values)
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    """Return `values` without repeats; 1 and 1.0 count as different."""
     unique: list[Any] = []
     for value in values:
         if not any(type(value) is type(u) and value == u for u in unique):
