@@ -63,7 +63,8 @@ def load_snapshots(
                 error(
                     "metadata.invalid",
                     exc.message,
-                    "Resync the snapshot.",
+                    f"Run `actionplane connectors sync-metadata {connector.name}` and "
+                    f"commit .actionplane/metadata/{connector.name}.json.",
                     location=connector.location,
                 )
             )
