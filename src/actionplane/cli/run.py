@@ -85,7 +85,12 @@ def run() -> None:
     default=None,
     help="JSON request {connector, object, recordId, changes, actor, reason, dryRun}; options win.",
 )
-@click.option("--actor", "actor_id", default=None, help="Who asks for the change.")
+@click.option(
+    "--actor",
+    "actor_id",
+    default=None,
+    help="Who asks for the change. Required unless --file or --preset gives one.",
+)
 @click.option(
     "--actor-kind",
     type=click.Choice(["human", "agent", "service"]),
@@ -101,7 +106,8 @@ def run() -> None:
 @click.option(
     "--reason",
     default=None,
-    help="Why the change is needed; stored and shown to approvers.",
+    help="Why the change is needed; stored, shown to approvers and read by rules as"
+    " request.reason. Required for dry runs too, unless --file or --preset gives one.",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Stop after preview and decision; write nothing."
@@ -135,6 +141,10 @@ def submit(
     The record is read live; the preview lists each field's before and after.
     Allowed live runs are written at once and verified by a read-back; runs
     that need approval wait for `run approve`.
+
+    --object, --record, --actor, --reason and at least one --set are required
+    unless --file or --preset gives them. A dry run needs --reason too, because
+    rules can read it, and a dry run must get the decision the live run would.
 
     \b
         actionplane run submit --preset zoho-deal --dry-run

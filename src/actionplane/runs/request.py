@@ -190,7 +190,12 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
     object_name = _required(given.object, "--object", "the Zoho module, e.g. Deals")
     record_id = _required(given.record_id, "--record", "the Zoho record id")
     actor_id = _required(given.actor_id, "--actor", "who asks for the change")
-    reason = _required(given.reason, "--reason", "why the change is needed")
+    reason = _required(
+        given.reason,
+        "--reason",
+        "why the change is needed (dry runs too, because rules can read"
+        " request.reason)",
+    )
     kind = given.actor_kind or ActorKind.HUMAN.value
     if kind not in {k.value for k in ActorKind}:
         raise RunError(f"actor kind {kind!r} is not human, agent or service.")
