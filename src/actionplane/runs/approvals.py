@@ -10,6 +10,7 @@ workspace's ``approvals.expiresAfterHours``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from actionplane.runs.lifecycle import (
     RunOutcome,
 )
 from actionplane.runs.preview import before_values, moved_fields, run_digest
-from actionplane.runs.render import show_value
+from actionplane.runs.render import counted, show_value
 from actionplane.runs.resume import load_run
 from actionplane.state.clock import format_time
 from actionplane.state.models import Approval, Run
@@ -75,6 +76,83 @@ def expired_approvals(
         and a.expires_at is not None
         and a.expires_at <= now
     ]
+
+
+@dataclass
+class ApproverGuidance:
+    """Who may approve a run waiting for approval, as a submit outcome shows it.
+
+    ``details`` lists each approver group with its members, ``next_steps`` the
+    approve command (or the requester's withdrawal when nobody can approve),
+    and ``warnings`` why the run cannot get its approvals.
+    """
+
+    details: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def approver_guidance(applied: AppliedConfig, run: Run) -> ApproverGuidance:
+    """Name the approver groups and members of a run, and warn when nobody may approve.
+
+    The requester never counts, so a group whose only member is the requester
+    cannot approve the run.
+    """
+    guidance = ApproverGuidance()
+    needed = required_approvals(run)
+    if needed == 0:
+        return guidance
+    named = _approver_groups(run)
+    groups = applied.workspace.groups
+    eligible: dict[str, None] = {}
+    for group in named:
+        members = groups.get(group, ())
+        guidance.details.append(
+            f"approver group {group}: {', '.join(members) or 'no members'}"
+        )
+        eligible.update((m, None) for m in members if m != run.actor_id)
+    if any(run.actor_id in groups.get(group, ()) for group in named):
+        guidance.details.append(
+            f"{run.actor_id} requested the run, so their approval does not count"
+        )
+
+    fix = (
+        "Add members to the group in connectors.yaml and apply the change, then"
+        " submit again."
+    )
+    if not named:
+        guidance.warnings.append(
+            f"nobody can approve run {run.id}: the rules that sent it to approval"
+            " name no approver group. Add `approvers` to the rule (or fix the rule"
+            " that failed at evaluation), apply the change and submit again."
+        )
+    elif not eligible:
+        guidance.warnings.append(
+            f"nobody can approve run {run.id}: {', '.join(named)}"
+            f" {'has' if len(named) == 1 else 'have'} no member other than the"
+            f" requester {run.actor_id}. {fix}"
+        )
+    elif len(eligible) < needed:
+        guidance.warnings.append(
+            f"run {run.id} can never be approved: it needs"
+            f" {counted(needed, 'approval')} from different people, but only"
+            f" {', '.join(eligible)} can approve it. {fix}"
+        )
+
+    if run.dry_run:
+        return guidance
+    if len(eligible) < needed or not named:
+        guidance.next_steps.append(
+            f'actionplane run reject {run.id} --as {run.actor_id} --reason "..."'
+        )
+    elif len(eligible) == 1:
+        guidance.next_steps.append(
+            f"actionplane run approve {run.id} --as {next(iter(eligible))}"
+        )
+    else:
+        guidance.next_steps.append(f"actionplane run approve {run.id} --as USER")
+        guidance.details.append(f"USER is one of: {', '.join(eligible)}")
+    return guidance
 
 
 def approve_run(

@@ -14,6 +14,7 @@ from actionplane.errors import RunError
 from actionplane.rules.decision import Decision
 from actionplane.rules.guard import check_allowlist
 from actionplane.runs.applied import AppliedConfig
+from actionplane.runs.approvals import approver_guidance
 from actionplane.runs.context import RunContext
 from actionplane.runs.execute import write_approved
 from actionplane.runs.journal import (
@@ -66,7 +67,15 @@ def submit_run(ctx: RunContext, given: RunInput) -> RunOutcome:
     note_progress(ctx, run)
     if run.status == APPROVED:
         return write_approved(ctx, run, applied)
-    return RunOutcome(run, exit_code_for(run), _decided_message(run, decision))
+    guidance = approver_guidance(applied, run)
+    return RunOutcome(
+        run,
+        exit_code_for(run),
+        _decided_message(run, decision),
+        details=guidance.details,
+        next_steps=guidance.next_steps,
+        warnings=guidance.warnings,
+    )
 
 
 def decision_evidence(
