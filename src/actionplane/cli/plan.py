@@ -90,11 +90,14 @@ def plan(
 
         click.echo(render_single(comment_content(result)))
     else:
-        next_command = (
-            f"actionplane apply {out_path}"
-            if out_path and result.valid and result.has_changes
-            else ""
-        )
+        next_command = ""
+        if out_path and result.valid and result.has_changes:
+            next_command = f"actionplane apply {out_path}"
+            if result.desired.dirty or result.desired.commit is None:
+                next_command = (
+                    "commit the changes, then run "
+                    f"`actionplane plan --out {out_path}` again"
+                )
         click.echo(
             render_plan_text(
                 result,
@@ -120,6 +123,12 @@ def plan(
 @state_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option(
+    "--allow-uncommitted",
+    is_flag=True,
+    help="Apply a plan whose files are not all committed to git; the revision is "
+    "labelled COMMIT+dirty.",
+)
+@click.option(
     "--reason",
     default="",
     help="Why this apply happens; stored in the revision and the audit trail.",
@@ -137,6 +146,7 @@ def apply(
     workspace: Path,
     state_path: Path | None,
     auto_approve: bool,
+    allow_uncommitted: bool,
     reason: str,
     lock_timeout: float,
     color: str,
@@ -144,12 +154,18 @@ def apply(
     """Make the reviewed configuration the active revision.
 
     With PLAN_FILE, applies exactly that saved plan and refuses when it is
-    stale. Without it, makes a plan, shows it and asks for confirmation.
+    stale, when its files differ from the git commit it names, or when its
+    configuration fails the checks. Without it, makes a plan, shows it and
+    asks for confirmation; answering no exits 1.
+
+    A plan with uncommitted changes is refused unless --allow-uncommitted is
+    given, so that what runs was reviewed in git.
 
         actionplane apply plan.json
         actionplane apply --auto-approve --reason "merge of #42"
     """
-    from actionplane.plan.apply import apply_plan
+    from actionplane.plan.apply import apply_plan, require_committed
+    from actionplane.plan.bundle import short_commit
     from actionplane.plan.make import make_plan
     from actionplane.plan.model import load_plan
     from actionplane.plan.render import render_plan_text
@@ -165,6 +181,7 @@ def apply(
             click.echo(render_plan_text(saved, root=workspace, color=use_color(color)))
             if not saved.has_changes:
                 raise SystemExit(EXIT_OK)
+            require_committed(saved, allow_uncommitted)
             if (
                 saved.valid
                 and not auto_approve
@@ -173,7 +190,12 @@ def apply(
                 click.echo("Apply cancelled.", err=True)
                 raise SystemExit(EXIT_FAILURE)
         result = apply_plan(
-            saved, state, workspace, reason=reason, lock_wait_seconds=lock_timeout
+            saved,
+            state,
+            workspace,
+            reason=reason,
+            lock_wait_seconds=lock_timeout,
+            allow_uncommitted=allow_uncommitted,
         )
     finally:
         state.close()
@@ -182,11 +204,16 @@ def apply(
             f"Took over an expired apply lock held by {result.lock_takeover}.", err=True
         )
     revision = result.revision
-    commit = (revision.git_commit or "no commit")[:12]
+    commit = short_commit(revision.git_commit)
     if result.applied:
         click.echo(
             f"Applied {saved.plan_id}: revision {revision.serial} ({commit}) is now active."
         )
+        if saved.desired.dirty:
+            click.echo(
+                "It contains changes not committed to git: "
+                + ", ".join(saved.desired.dirty_files)
+            )
     else:
         click.echo(
             f"No changes: revision {revision.serial} ({commit}) already holds this configuration."

@@ -23,10 +23,12 @@ from pathlib import Path
 from actionplane.errors import PlanError
 from actionplane.metadata.snapshot import Snapshot
 from actionplane.plan.bundle import (
+    DIRTY_SUFFIX,
     ConfigBundle,
     bundle_at_commit,
     bundle_from_worktree,
     changed_paths,
+    short_commit,
 )
 from actionplane.plan.make import relied_fields
 from actionplane.plan.model import Plan
@@ -77,7 +79,7 @@ def stale_reasons(
                 f"the plan expects revision {expected}, but the state holds no revision"
             )
         else:
-            commit = (active.git_commit or "no commit")[:12]
+            commit = short_commit(active.git_commit)
             since = f"revision {active.serial} (commit {commit}) was applied by {active.applied_by} at {active.applied_at:%Y-%m-%d %H:%M:%S}Z"
             base = f"revision {expected}" if expected is not None else "no revision"
             reasons.append(f"the plan was made against {base}, but {since}")
@@ -102,6 +104,33 @@ def already_active(plan: Plan, state: StateStore) -> Revision | None:
     return active if same_config and same_metadata else None
 
 
+def require_committed(plan: Plan, allow_uncommitted: bool) -> None:
+    """Raise PlanError if the plan's files are not all committed to git.
+
+    `allow_uncommitted` lets such a plan through. Its revision is then
+    labelled with `+dirty` after the commit, or with no commit at all.
+    """
+    desired = plan.desired
+    if allow_uncommitted:
+        return
+    if desired.commit is None:
+        raise PlanError(
+            "the plan's configuration does not come from a git commit, because the "
+            "workspace was not in a git repository or had no commits when the plan "
+            "was made. Commit the workspace and make a new plan with `actionplane "
+            "plan --out FILE`, or pass --allow-uncommitted to apply it without a "
+            "commit."
+        )
+    if desired.dirty:
+        commit = desired.commit[:12]
+        raise PlanError(
+            f"the plan contains changes that are not committed to git (commit "
+            f"{commit} plus changes to {', '.join(desired.dirty_files)}). Commit "
+            "them and make a new plan with `actionplane plan --out FILE`, or pass "
+            f"--allow-uncommitted to apply them as revision {commit}{DIRTY_SUFFIX}."
+        )
+
+
 def apply_plan(
     plan: Plan,
     state: StateStore,
@@ -109,6 +138,7 @@ def apply_plan(
     *,
     reason: str = "",
     lock_wait_seconds: float = 0,
+    allow_uncommitted: bool = False,
 ) -> ApplyResult:
     if plan.base.kind == "ref":
         raise PlanError(
@@ -121,6 +151,7 @@ def apply_plan(
         raise PlanError(
             f"the plan has {errors} check error(s); fix them and make a new plan"
         )
+    require_committed(plan, allow_uncommitted)
     verify_committed_files(plan.desired, root)
     holder = lock_holder()
     lock = state.acquire_lock(
@@ -164,7 +195,7 @@ def _apply_locked(
     with state.transaction():
         revision = state.record_revision(
             expected_serial=plan.base.serial if plan.base.kind == "revision" else None,
-            git_commit=plan.desired.commit,
+            git_commit=plan.desired.revision_label,
             config_digest=plan.desired.config_digest,
             metadata_digests=plan.desired.metadata_digests,
             config_snapshot=plan.desired.to_dict(),
@@ -179,7 +210,8 @@ def _apply_locked(
             f"revision/{revision.serial}",
             {
                 "serial": revision.serial,
-                "git_commit": plan.desired.commit,
+                "git_commit": plan.desired.revision_label,
+                "uncommitted_files": plan.desired.dirty_files,
                 "config_digest": plan.desired.config_digest,
                 "metadata_digests": plan.desired.metadata_digests,
                 "plan_id": plan.plan_id,
@@ -193,13 +225,18 @@ def _apply_locked(
 def verify_committed_files(desired: ConfigBundle, root: Path) -> None:
     """Raise PlanError unless the embedded files equal those of the plan's commit.
 
-    Only a plan made from a clean working tree or a git revision is compared,
-    because no commit contains the files of a tree with uncommitted changes.
+    Files that the plan lists as uncommitted are left out of the comparison.
+    A plan that names no commit has nothing to compare with, and
+    `require_committed` decides whether it may be applied.
     """
-    if desired.commit is None or desired.dirty:
+    if desired.commit is None:
         return
     committed = bundle_at_commit(root, desired.commit)
-    differing = changed_paths(desired, committed)
+    differing = [
+        path
+        for path in changed_paths(desired, committed)
+        if path not in desired.dirty_files
+    ]
     if differing:
         raise PlanError(
             f"the plan's configuration differs from git commit {desired.commit[:12]}, "

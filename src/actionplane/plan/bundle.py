@@ -25,6 +25,8 @@ from actionplane.diagnostics import Diagnostic
 from actionplane.errors import PlanError
 from actionplane.metadata.snapshot import Snapshot, parse_snapshot
 
+DIRTY_SUFFIX = "+dirty"
+
 
 @dataclass
 class ConfigBundle:
@@ -32,7 +34,24 @@ class ConfigBundle:
     metadata: dict[str, str] = field(default_factory=dict)
     commit: str | None = None
     ref: str | None = None
-    dirty: bool = False
+    # Workspace files whose content differs from `commit`: edited, added,
+    # deleted or not tracked by git.
+    dirty_files: list[str] = field(default_factory=list)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.dirty_files)
+
+    @property
+    def revision_label(self) -> str | None:
+        """Return the commit a revision of this bundle is labelled with.
+
+        A bundle with uncommitted changes gets the commit id followed by
+        `+dirty`, so its revision is never mistaken for the commit itself.
+        """
+        if self.commit is None or not self.dirty:
+            return self.commit
+        return self.commit + DIRTY_SUFFIX
 
     @property
     def config_digest(self) -> str:
@@ -58,6 +77,7 @@ class ConfigBundle:
             "commit": self.commit,
             "ref": self.ref,
             "dirty": self.dirty,
+            "dirty_files": self.dirty_files,
             "config_digest": self.config_digest,
             "metadata_digests": self.metadata_digests,
             "files": self.files,
@@ -66,13 +86,18 @@ class ConfigBundle:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConfigBundle:
-        return cls(
+        bundle = cls(
             files=dict(data["files"]),
             metadata=dict(data.get("metadata") or {}),
             commit=data.get("commit"),
             ref=data.get("ref"),
-            dirty=bool(data.get("dirty", False)),
+            dirty_files=sorted(data.get("dirty_files") or []),
         )
+        if data.get("dirty") and not bundle.dirty_files:
+            # Older plans and revisions record only that the tree was dirty,
+            # so any of their files may be uncommitted.
+            bundle.dirty_files = sorted(set(bundle.files) | set(bundle.metadata))
+        return bundle
 
 
 def changed_paths(first: ConfigBundle, second: ConfigBundle) -> list[str]:
@@ -118,25 +143,35 @@ def bundle_from_worktree(root: Path) -> ConfigBundle:
     if folder.is_dir():
         for path in sorted(folder.glob("*.json")):
             metadata[f"{METADATA_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
-    commit, dirty = _worktree_commit(root)
-    return ConfigBundle(files=files, metadata=metadata, commit=commit, dirty=dirty)
+    bundle = ConfigBundle(files=files, metadata=metadata)
+    head = _worktree_head(root)
+    if head is not None:
+        bundle.commit = head.commit
+        bundle.dirty_files = changed_paths(bundle, head)
+    return bundle
 
 
-def _worktree_commit(root: Path) -> tuple[str | None, bool]:
-    """Return HEAD's commit and whether workspace files differ from it."""
+def short_commit(label: str | None, missing: str = "no commit") -> str:
+    """Abbreviate a commit id to 12 digits, keeping a `+dirty` suffix."""
+    if label is None:
+        return missing
+    commit, suffix, _ = label.partition(DIRTY_SUFFIX)
+    return commit[:12] + suffix
+
+
+def _worktree_head(root: Path) -> ConfigBundle | None:
+    """Read the workspace files at HEAD; None outside git or before a first commit."""
     try:
-        import git
-    except ImportError:  # GitPython needs the git executable
-        return None, False
+        repo = _open_repo(root)
+    except ImportError:  # GitPython fails to import without the git executable
+        return None
+    if repo is None:
+        return None
     try:
-        repo = git.Repo(root, search_parent_directories=True)
-        commit = repo.head.commit.hexsha
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
-        return None, False
-    prefix = _prefix_in_repo(repo, root)
-    paths = [prefix + CONNECTORS_FILE, prefix + POLICIES_DIR, prefix + METADATA_DIR]
-    dirty = bool(repo.git.status("--porcelain", "--", *paths).strip())
-    return commit, dirty
+        head = repo.head.commit
+    except ValueError:  # a new repository without commits
+        return None
+    return _bundle_at(repo, root, head, None)
 
 
 def _prefix_in_repo(repo: Any, root: Path) -> str:

@@ -121,9 +121,11 @@ def desired_label(plan: Plan) -> str:
     if desired.ref:
         return f"git {desired.ref} ({(desired.commit or '')[:12]})"
     if desired.commit:
-        suffix = " with uncommitted changes" if desired.dirty else ""
+        suffix = ""
+        if desired.dirty:
+            suffix = " with uncommitted changes to " + ", ".join(desired.dirty_files)
         return f"working tree at {desired.commit[:12]}{suffix}"
-    return "working tree (not a git repository)"
+    return "working tree (no git commit)"
 
 
 def replayed_summary(plan: Plan) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from actionplane.diagnostics import Diagnostic, Location, Severity, has_errors
 from actionplane.errors import PlanError
-from actionplane.plan.bundle import ConfigBundle
+from actionplane.plan.bundle import ConfigBundle, short_commit
 from actionplane.plan.changes import Change
 from actionplane.plan.impact import Impact
 
@@ -35,8 +35,7 @@ class Base:
 
     def describe(self) -> str:
         if self.kind == "revision":
-            commit = (self.commit or "no commit")[:12]
-            return f"revision {self.serial} ({commit})"
+            return f"revision {self.serial} ({short_commit(self.commit)})"
         if self.kind == "ref":
             return f"git {self.ref} ({(self.commit or '')[:12]})"
         return "nothing applied yet"
@@ -175,6 +174,11 @@ def plan_from_dict(data: dict[str, Any], origin: str = "plan") -> Plan:
             f"{origin} is not a valid plan file (missing {exc}); make a new plan"
         ) from None
     digest = plan.digest()
+    if digest != data.get("digest") and "dirty_files" not in data["desired"]:
+        raise PlanError(
+            f"{origin} was made by an older actionplane that did not list "
+            "uncommitted files. Make a new plan with `actionplane plan --out FILE`."
+        )
     if digest != data.get("digest"):
         raise PlanError(
             f"{origin} does not match its digest: the file was changed after it was made. "

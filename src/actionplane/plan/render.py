@@ -35,12 +35,29 @@ def render_plan_text(
         f"  desired: {desired_label(plan)}",
         "",
     ]
+    lines += _uncommitted_section(plan, color)
     lines += _changes_section(plan, color)
     lines += _impact_section(plan)
     lines += _check_section(plan, root, color)
     if next_command:
         lines += ["", f"Next: {next_command}"]
     return "\n".join(lines)
+
+
+def _uncommitted_section(plan: Plan, color: bool) -> list[str]:
+    desired = plan.desired
+    if desired.dirty:
+        warning = "Uncommitted changes to " + ", ".join(desired.dirty_files) + "."
+    elif desired.commit is None:
+        warning = "The workspace has no git commit."
+    else:
+        return []
+    return [
+        _style("Warning: ", "1;33", color) + warning,
+        "  `actionplane apply` rejects this plan unless given --allow-uncommitted.",
+        "  Commit the changes and make a new plan, so that what runs was reviewed.",
+        "",
+    ]
 
 
 def _changes_section(plan: Plan, color: bool) -> list[str]:
