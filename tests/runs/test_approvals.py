@@ -160,7 +160,7 @@ def test_two_approvers_needed(runs_env: RunsEnv) -> None:
     code, body = runs_env.json("run", "approve", run_id, "--as", "dana.lee")
     assert code == 10
     assert body["run"]["status"] == "pending_approval"
-    assert "1 more approval(s)" in body["message"]
+    assert "1 more approval from a different member" in body["message"]
 
     again = runs_env.cli("run", "approve", run_id, "--as", "dana.lee")
     assert again.exit_code == 1

@@ -213,9 +213,14 @@ def reject(
     workspace: Path,
     state_path: Path | None,
 ) -> None:
-    """Reject a run that waits for approval or has not been executed yet.
+    """Reject a run that is pending approval, or approved but not yet executed.
 
-    actionplane run reject run_01J... --as dana.lee --reason "Wrong deal"
+    Rejecting an approved run is the last way to stop its write before
+    `run execute`. An approver of the run may reject it, and the requester
+    may withdraw it.
+
+    \b
+        actionplane run reject run_01J... --as dana.lee --reason "Wrong deal"
     """
     from actionplane.runs.approvals import reject_run
 
@@ -350,13 +355,16 @@ def export_command(
     actionplane run export run_01J... --out evidence/run_01J
     """
     from actionplane.runs.export import export_report
+    from actionplane.runs.render import counted
     from actionplane.state.clock import format_time, utc_now
 
     report, warnings = _report(workspace, state_path, run_id)
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     files = export_report(report, out_dir, format_time(utc_now()))
-    click.echo(f"Wrote {len(files)} files to {out_dir}; start with {files[0]}.")
+    click.echo(
+        f"Wrote {counted(len(files), 'file')} to {out_dir}; start with {files[0]}."
+    )
 
 
 @run.command("list")

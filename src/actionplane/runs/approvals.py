@@ -298,7 +298,8 @@ def _store_approval(
         return RunOutcome(
             stored,
             EXIT_OK,
-            f"{approver} approved run {run.id}; it has the {needed} approval(s) it"
+            f"{approver} approved run {run.id}; it has the"
+            f" {counted(needed, 'approval')} it"
             f" needs. The approval expires at {format_time(expires)}.",
             next_steps=[f"actionplane run execute {run.id}"],
         )
@@ -306,8 +307,8 @@ def _store_approval(
     return RunOutcome(
         stored,
         EXIT_PENDING,
-        f"{approver} approved run {run.id}; {missing} more approval(s) from a"
-        f" different member of {', '.join(_approver_groups(run))} needed.",
+        f"{approver} approved run {run.id}; {counted(missing, 'more approval')}"
+        f" from a different member of {', '.join(_approver_groups(run))} needed.",
         next_steps=[f"actionplane run approve {run.id} --as USER"],
     )
 

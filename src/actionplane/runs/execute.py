@@ -14,23 +14,27 @@ from actionplane.runs.journal import EVIDENCE_CONFLICT, Step, commit_step
 from actionplane.runs.lifecycle import (
     APPROVED,
     CONFLICT,
+    EXECUTED,
     EXIT_CONFLICT,
     EXIT_PENDING,
     PENDING_APPROVAL,
+    ROLLED_BACK,
     RunOutcome,
 )
+from actionplane.runs.render import counted
 from actionplane.runs.resume import load_run
 from actionplane.runs.specs import execution_spec
 from actionplane.runs.writer import send_write
 from actionplane.state.clock import format_time
-from actionplane.state.models import Run
+from actionplane.state.models import Run, RunTransition
 
 
 def execute_run(ctx: RunContext, run_id: str) -> RunOutcome:
     """Write an approved run's changes, or return why they cannot be written now."""
     run, warnings = load_run(ctx, run_id)
     if run.status != APPROVED:
-        raise RunError(_not_approved_message(run))
+        transitions = ctx.state.run_transitions(run.id)
+        raise RunError(_not_approved_message(run, transitions))
     outcome = write_approved(ctx, run, ctx.applied())
     outcome.warnings[:0] = warnings
     return outcome
@@ -49,7 +53,18 @@ def write_approved(ctx: RunContext, run: Run, applied: AppliedConfig) -> RunOutc
     return send_write(ctx, run, connector, execution_spec(run, ctx.actor))
 
 
-def _not_approved_message(run: Run) -> str:
+def _not_approved_message(run: Run, transitions: list[RunTransition]) -> str:
+    executed_at = _last_entered(transitions, EXECUTED)
+    if executed_at is not None and run.status in (EXECUTED, ROLLED_BACK):
+        undo = (
+            f" Undo it with `actionplane run rollback {run.id}`."
+            if run.status == EXECUTED
+            else f" It was rolled back at {_last_entered(transitions, ROLLED_BACK)}."
+        )
+        return (
+            f"run {run.id} was already executed at {executed_at}, and a run writes"
+            f" only once. Submit a new run to write the change again.{undo}"
+        )
     if run.status == PENDING_APPROVAL:
         return (
             f"run {run.id} is waiting for approval, so it cannot be executed yet."
@@ -64,6 +79,12 @@ def _not_approved_message(run: Run) -> str:
         f"run {run.id} is {run.status}, not approved, so it cannot be executed."
         f" See `actionplane run show {run.id}`."
     )
+
+
+def _last_entered(transitions: list[RunTransition], status: str) -> str | None:
+    """Return when the run last entered ``status``, or None if it never did."""
+    times = [t.at for t in transitions if t.to_status == status]
+    return format_time(times[-1]) if times else None
 
 
 def _revision_moved(ctx: RunContext, run: Run, applied: AppliedConfig) -> RunOutcome:
@@ -116,7 +137,8 @@ def _approvals_lapsed(
     return RunOutcome(
         stored,
         EXIT_PENDING,
-        f"Run {run.id} needs {needed} valid approval(s) but has {len(approvers)}:"
+        f"Run {run.id} needs {counted(needed, 'valid approval')} but has"
+        f" {len(approvers)}:"
         " an approval expired. Nothing was written; the run waits for approval"
         " again.",
         details=details,

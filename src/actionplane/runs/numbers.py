@@ -22,7 +22,7 @@ from actionplane.rules.normalize import MAX_EXACT_INT
 
 
 def number_text(value: Any) -> str:
-    """Return a number as Python's json module spells it, NaN and infinities included."""
+    """Return a number as json.dumps writes it, NaN and infinities included."""
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
     if isinstance(value, float) and math.isinf(value):

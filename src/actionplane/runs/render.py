@@ -84,9 +84,10 @@ def decision_lines(decision: Mapping[str, Any] | None) -> list[str]:
     approvers = decision.get("approvers") or []
     if decision.get("route") == "require_approval":
         needed = decision.get("required_approvals") or 1
+        qualifier = "from different people" if needed > 1 else "needed"
         lines.append(
             f"  Approvers: {', '.join(approvers) or 'none named'}"
-            f" ({needed} approval(s) from different people)"
+            f" ({counted(needed, 'approval')} {qualifier})"
         )
     return lines
 

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from actionplane.runs.journal import EVIDENCE_ZOHO
-from actionplane.runs.render import decision_lines, preview_lines, show_value, table
+from actionplane.runs.render import (
+    counted,
+    decision_lines,
+    preview_lines,
+    show_value,
+    table,
+)
 
 
 def report_lines(report: Mapping[str, Any]) -> list[str]:
@@ -32,8 +38,9 @@ def report_lines(report: Mapping[str, Any]) -> list[str]:
     lines += _exchange_lines(report.get("evidence") or [])
     lines += [
         "",
-        f"{len(report.get('evidence') or [])} evidence item(s) and"
-        f" {len(report.get('audit') or [])} audit entries. Export them with"
+        f"{counted(len(report.get('evidence') or []), 'evidence item')} and"
+        f" {counted(len(report.get('audit') or []), 'audit entry', 'audit entries')}."
+        " Export them with"
         f" `actionplane run export {run['id']} --out DIR`.",
     ]
     return lines
