@@ -37,7 +37,7 @@ EXIT_PLAN_HAS_CHANGES = 2
     "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Save the plan to FILE for `actionplane apply FILE`.",
+    help="Save the plan to FILE for `actionplane apply FILE`, readable by the owner only.",
 )
 @click.option(
     "--detailed-exitcode",

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actionplane.config.model import Connector, Route, Rule, Workspace
+from actionplane.config.semantics import SECRET_REFERENCE, SECRET_SETTINGS
 from actionplane.metadata.snapshot import Snapshot
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
+LITERAL_PLACEHOLDER = "(literal value, not shown)"
 RISK_ORDER = {HIGH: 0, MEDIUM: 1, LOW: 2}
 
 
@@ -159,13 +161,28 @@ def _diff_connectors(
 def _summary(connector: Connector | None) -> dict[str, Any] | None:
     if connector is None:
         return None
-    data = connector.to_dict()
+    data = _settings(connector)
     data.pop("managedObjects")
+    return data
+
+
+def _settings(connector: Connector) -> dict[str, Any]:
+    """Return the connector's settings with literal credentials replaced.
+
+    Plans and pull-request comments show these values. A literal credential
+    that a base revision still contains must not appear in them.
+    """
+    data = connector.to_dict()
+    for key in SECRET_SETTINGS:
+        value = data.get(key)
+        if isinstance(value, str) and not SECRET_REFERENCE.fullmatch(value):
+            data[key] = LITERAL_PLACEHOLDER
     return data
 
 
 def _diff_connector_settings(before: Connector, after: Connector) -> list[Change]:
     old, new = before.to_dict(), after.to_dict()
+    shown_old, shown_new = _settings(before), _settings(after)
     changes = []
     for key, risk in _RISKY_SETTINGS.items():
         if old[key] == new[key]:
@@ -184,8 +201,8 @@ def _diff_connector_settings(before: Connector, after: Connector) -> list[Change
             Change(
                 "connector-setting",
                 f"{after.name}.{key}",
-                old[key],
-                new[key],
+                shown_old[key],
+                shown_new[key],
                 risk,
                 note,
             )

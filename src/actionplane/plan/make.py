@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from actionplane.config.model import Route, Workspace
-from actionplane.diagnostics import has_errors
-from actionplane.errors import ActionPlaneError
+from actionplane.config.model import CONNECTORS_FILE, Route, Workspace
+from actionplane.diagnostics import Diagnostic, has_errors, secret_literals
+from actionplane.errors import ActionPlaneError, PlanError
 from actionplane.metadata.diff import diff_snapshots
 from actionplane.metadata.snapshot import Snapshot
 from actionplane.plan.bundle import ConfigBundle, bundle_from_git, bundle_from_worktree
@@ -35,6 +35,7 @@ IMPACT_KINDS = {
     "group",
 }
 RECORDED_RUNS_LIMIT = 10_000
+LITERAL_SECRET = "connector.literal-secret"
 
 
 @dataclass
@@ -97,6 +98,7 @@ def make_plan(
     checked = check_workspace(
         root, backend, overrides=desired.files, snapshots=snapshots
     )
+    reject_literal_secrets(desired, checked.diagnostics)
     old_bundle: ConfigBundle | None
     if base_ref:
         base, old_bundle = base_from_ref(root, base_ref)
@@ -133,6 +135,42 @@ def make_plan(
         impact=impact,
         diagnostics=checked.diagnostics,
         relied_fields=relied_fields(checked.workspace, snapshots),
+    )
+
+
+def reject_literal_secrets(
+    desired: ConfigBundle, diagnostics: list[Diagnostic]
+) -> None:
+    """Raise PlanError naming each line of `connectors.yaml` with a literal credential.
+
+    A plan embeds the configuration files and may be printed, saved and uploaded,
+    so none is made while a credential is written as a literal. Lines come
+    from the `connector.literal-secret` diagnostics, and from a line scan that
+    also works when the YAML does not parse. The values are never shown.
+    """
+    places: dict[int, str] = {}
+    for diagnostic in diagnostics:
+        location = diagnostic.location
+        if diagnostic.code == LITERAL_SECRET and location is not None:
+            place = f"{location.file}:{location.line}"
+            if diagnostic.key_path:
+                place += f" ({diagnostic.key_path})"
+            places[location.line] = place
+    lines = desired.files.get(CONNECTORS_FILE, "").splitlines()
+    literals = secret_literals(lines)
+    for number, line in enumerate(lines, start=1):
+        if number not in places and any(value in line for value in literals):
+            places[number] = f"{CONNECTORS_FILE}:{number}"
+    if not places:
+        return
+    listed = "\n".join(f"  - {places[number]}" for number in sorted(places))
+    raise PlanError(
+        f"{CONNECTORS_FILE} contains a literal credential, and no plan was made "
+        f"because a plan contains the configuration files:\n{listed}\n"
+        "Replace each value with an ${ENV_VAR} reference, for example "
+        "`clientSecret: ${ZOHO_CLIENT_SECRET}`, and set the variable where "
+        "actionplane runs. If the value was ever committed, rotate it in the Zoho "
+        "API console."
     )
 
 
