@@ -317,3 +317,108 @@ def test_promotion_passes_with_full_evidence(git_workspace, state, tmp_path):
     allowed = plan(git_workspace, state)
     assert allowed.exit_code == 0, allowed.output
     assert "promotes the connector from sandbox to production" in allowed.output
+
+
+def apply_here(root: Path, state: str, *extra: str, input: str | None = None):
+    return run("apply", "-w", str(root), "--state", state, *extra, input=input)
+
+
+def active_serial(root: Path, state: str) -> int | None:
+    from actionplane.state import open_state
+
+    store = open_state(Path(state), root)
+    try:
+        active = store.active_revision()
+    finally:
+        store.close()
+    return active.serial if active else None
+
+
+def test_apply_without_file_auto_approve(git_workspace, state):
+    applied = apply_here(git_workspace, state, "--auto-approve")
+    head = git.Repo(git_workspace).head.commit.hexsha[:12]
+    assert applied.exit_code == 0, applied.output
+    assert "Apply this plan?" not in applied.output
+    assert f"revision 1 ({head}) is now active" in applied.output
+    assert active_serial(git_workspace, state) == 1
+    again = apply_here(git_workspace, state, "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert "No changes. The desired configuration is already active." in again.output
+    assert active_serial(git_workspace, state) == 1
+
+
+def test_apply_prompt_yes_applies(git_workspace, state):
+    applied = apply_here(git_workspace, state, input="yes\n")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply this plan? [y/N]" in applied.output
+    assert "revision 1" in applied.output
+    assert active_serial(git_workspace, state) == 1
+
+
+def test_apply_prompt_no_exits_1(git_workspace, state):
+    cancelled = apply_here(git_workspace, state, input="no\n")
+    assert cancelled.exit_code == 1, cancelled.output
+    assert "Apply this plan? [y/N]" in cancelled.output
+    assert "Apply cancelled." in cancelled.output
+    assert "is now active" not in cancelled.output
+    assert active_serial(git_workspace, state) is None
+
+
+def test_apply_prompt_default_is_no(git_workspace, state):
+    cancelled = apply_here(git_workspace, state, input="\n")
+    assert cancelled.exit_code == 1, cancelled.output
+    assert "Apply cancelled." in cancelled.output
+    assert active_serial(git_workspace, state) is None
+
+
+def test_plan_ref_uses_committed_files(git_workspace, state, tmp_path):
+    repo = git.Repo(git_workspace)
+    first = repo.head.commit.hexsha
+    commit_change(
+        git_workspace,
+        "policies/deals.yaml",
+        "> 100000.0",
+        "> 250000.0",
+        "Raise the threshold",
+    )
+    policy = git_workspace / "policies" / "deals.yaml"
+    policy.write_text(policy.read_text().replace("> 250000.0", "> 900000.0"))
+    saved = tmp_path / "ref.json"
+    result = plan(git_workspace, state, "--ref", first, "--out", str(saved))
+    assert result.exit_code == 0, result.output
+    assert f"desired: git {first} ({first[:12]})" in result.output
+    assert "uncommitted" not in result.output.lower()
+    desired = json.loads(saved.read_text())["desired"]
+    assert desired["commit"] == first
+    assert desired["ref"] == first
+    assert desired["dirty_files"] == []
+    assert "> 100000.0" in desired["files"]["policies/deals.yaml"]
+    applied = run("apply", str(saved), "-w", str(git_workspace), "--state", state)
+    assert applied.exit_code == 0, applied.output
+    assert f"revision 1 ({first[:12]}) is now active" in applied.output
+
+
+def test_plan_ref_branch_name(git_workspace, state):
+    repo = git.Repo(git_workspace)
+    repo.git.checkout("-b", "widen")
+    commit_change(
+        git_workspace,
+        "connectors.yaml",
+        "allowedFields: [Title, Phone, Description]",
+        "allowedFields: [Title, Phone, Description, Email]",
+        "Allow Email",
+    )
+    widened = repo.head.commit.hexsha
+    repo.git.checkout("main")
+    result = plan(git_workspace, state, "--ref", "widen", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["desired"]["ref"] == "widen"
+    assert data["desired"]["commit"] == widened
+    assert "Email" in data["desired"]["files"]["connectors.yaml"]
+
+
+def test_plan_unknown_ref_fails(git_workspace, state):
+    result = plan(git_workspace, state, "--ref", "no-such-branch")
+    assert result.exit_code == 1, result.output
+    assert "git revision 'no-such-branch' not found" in result.output
