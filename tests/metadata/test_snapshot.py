@@ -182,3 +182,31 @@ def test_parse_cli_value_by_type():
     assert parse_cli_value(snap.field("Deals", "Stage"), "null") is None
     with pytest.raises(ValueError, match="needs a number"):
         parse_cli_value(snap.field("Deals", "Amount"), "lots")
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        pytest.param("Amount", "1_000", id="digit-separator"),
+        pytest.param("Amount", "\u0661\u0662", id="arabic-indic-digits"),
+        pytest.param("Amount", " 12 ", id="spaces"),
+        pytest.param("Amount", "inf", id="infinity"),
+        pytest.param("Probability", "1_0", id="integer-separator"),
+        pytest.param("Probability", "1.5", id="integer-fraction"),
+    ],
+)
+def test_parse_cli_value_rejects_loose_numbers(field, text):
+    entry = deals_snapshot().field("Deals", field) or {
+        "apiName": field,
+        "dataType": "integer",
+    }
+    with pytest.raises(ValueError, match="needs a"):
+        parse_cli_value(entry, text)
+
+
+def test_parse_cli_value_cuts_long_value_in_message():
+    snap = deals_snapshot()
+    with pytest.raises(ValueError) as caught:
+        parse_cli_value(snap.field("Deals", "Amount"), "x" * 5000)
+    assert "(5,000 characters)" in str(caught.value)
+    assert len(str(caught.value)) < 200

@@ -120,6 +120,20 @@ def _valid_datetime(text: str) -> bool:
     return parsed.tzinfo is not None and "T" in text
 
 
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER_TEXT = re.compile(
+    r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII
+)
+_SHOWN_CHARS = 40
+
+
+def _shown(text: str) -> str:
+    """Quote `text` for a message, cut to a readable length."""
+    if len(text) <= _SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:_SHOWN_CHARS]!r}... ({len(text):,} characters)"
+
+
 def parse_cli_value(entry: dict[str, Any] | None, text: str) -> Any:
     """Parse `--set Field=TEXT` by the field's type; `null` clears the field.
 
@@ -130,20 +144,20 @@ def parse_cli_value(entry: dict[str, Any] | None, text: str) -> Any:
     if entry is None:
         return text
     data_type = entry.get("dataType", "text")
+    # Python's int() and float() also take `1_000`, spaces and non-ASCII digits;
+    # Zoho takes none of them, so the syntax is checked first.
     if data_type in INTEGER_TYPES:
-        try:
-            return int(text)
-        except ValueError:
+        if not _INTEGER_TEXT.fullmatch(text):
             raise ValueError(
-                f"{entry['apiName']} needs a whole number; got {text!r}"
-            ) from None
+                f"{entry['apiName']} needs a whole number such as 42; got {_shown(text)}"
+            )
+        return int(text)
     if data_type in NUMBER_TYPES:
-        try:
-            return float(text) if any(c in text for c in ".eE") else int(text)
-        except ValueError:
+        if not _NUMBER_TEXT.fullmatch(text):
             raise ValueError(
-                f"{entry['apiName']} needs a number; got {text!r}"
-            ) from None
+                f"{entry['apiName']} needs a number such as 1500.50; got {_shown(text)}"
+            )
+        return float(text) if any(c in text for c in ".eE") else int(text)
     if data_type == "boolean":
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
