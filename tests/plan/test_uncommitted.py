@@ -151,6 +151,8 @@ def test_allowed_uncommitted_plan_is_labelled(git_workspace, state, tmp_path):
     assert event["payload"]["uncommitted_files"] == ["policies/deals.yaml"]
     follow_up = make_plan(git_workspace, state)
     assert f"base:    revision 1 ({commit[:12]}+dirty)" in follow_up.output
+    status = run("status", "-w", str(git_workspace), "--state", state)
+    assert f"revision 1 active ({commit[:12]}+dirty," in status.output
 
 
 def test_uncommitted_plan_still_checks_committed_files(git_workspace, state, tmp_path):

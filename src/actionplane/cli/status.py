@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from actionplane.cli.options import format_option, state_option, workspace_option
+from actionplane.plan.bundle import short_commit
 
 if TYPE_CHECKING:
     from actionplane.runs.checklist import StatusReport
@@ -56,7 +57,7 @@ def _text(report: StatusReport) -> list[str]:
     if revision is None:
         active = "no revision applied yet"
     else:
-        commit = (revision["git_commit"] or "no git commit")[:12]
+        commit = short_commit(revision["git_commit"], "no git commit")
         active = (
             f"revision {revision['serial']} active ({commit}, applied by"
             f" {revision['applied_by']} at {revision['applied_at']})"

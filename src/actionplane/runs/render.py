@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from actionplane.plan.bundle import short_commit
 from actionplane.runs.lifecycle import RunOutcome
 from actionplane.state.models import Run
 
@@ -67,7 +68,7 @@ def decision_lines(decision: Mapping[str, Any] | None) -> list[str]:
     if not decision:
         return ["Decision: none"]
     revision = decision.get("revision") or {}
-    commit = (revision.get("git_commit") or "no git commit")[:12]
+    commit = short_commit(revision.get("git_commit"), "no git commit")
     lines = [
         f"Decision: {decision.get('route')} (revision {revision.get('serial')},"
         f" commit {commit}, {decision.get('backend')})"
