@@ -107,7 +107,8 @@ def plan(
             )
         )
         if out_path is not None:
-            click.echo(f"\nSaved plan {result.plan_id} to {out_path}.")
+            note = "" if result.valid else " It has errors, so apply will refuse it."
+            click.echo(f"\nSaved plan {result.plan_id} to {out_path}.{note}")
     if not result.valid:
         raise SystemExit(EXIT_FAILURE)
     if detailed_exitcode and result.has_changes:
