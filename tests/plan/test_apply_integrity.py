@@ -13,29 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import git
-import pytest
-from click.testing import CliRunner
-
-from actionplane.cli import cli
-
-
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def commit_change(root: Path, file: str, old: str, new: str, message: str) -> None:
-    path = root / file
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {file}"
-    path.write_text(text.replace(old, new, 1))
-    repo = git.Repo(root)
-    repo.git.add(A=True)
-    repo.index.commit(message)
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> str:
-    return str(tmp_path / "state.db")
+from tests.plan.helpers import commit_change, run
 
 
 def make_plan(root: Path, state: str, out: Path, *extra: str):

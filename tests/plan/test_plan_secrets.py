@@ -10,21 +10,10 @@ from typing import Any
 
 import git
 import pytest
-from click.testing import CliRunner
-
-from actionplane.cli import cli
+from tests.plan.helpers import run
 
 SECRET = "s3ntinel5ecret0000111122223333"
 REFERENCE = "clientSecret: ${ZOHO_CLIENT_SECRET}"
-
-
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> str:
-    return str(tmp_path / "state.db")
 
 
 def write_secret(root: Path, replacement: str = f"clientSecret: {SECRET}") -> int:

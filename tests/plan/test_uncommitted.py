@@ -8,19 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import git
-import pytest
-from click.testing import CliRunner
-
-from actionplane.cli import cli
-
-
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> str:
-    return str(tmp_path / "state.db")
+from tests.plan.helpers import run
 
 
 def make_plan(root: Path, state: str, *extra: str):
