@@ -35,5 +35,7 @@ def test_real_plan_with_hostile_rule_text(workspace: Path) -> None:
     assert "script" not in rendered.tags
     assert not MENTION.search(rendered.plain_text())
     assert "<script>x</script>|" in rendered.plain_text()
-    for row in rendered.rows[1:]:
-        assert len(row) == len(rendered.rows[0]) or len(row) == 2
+    header = next(row for row in rendered.rows if "subject" in row)
+    rule_row = next(row for row in rendered.rows if "hostile-text-rule" in row)
+    assert len(rule_row) == len(header)
+    assert rule_row[-1] == "new require_approval rule"
