@@ -168,14 +168,13 @@ class ProbeSource:
     name: str = "probe"
 
     def requests(self) -> Iterator[ReplayRequest]:
-        """Yield three shapes of probe for each allowlisted field F and value v.
+        """Yield probes for each allowlisted field F and each probe value v.
 
-        The field changes to v; and, when a rule reads the field's `before` or
-        its record value, the field changes away from v, which the record also
-        holds. Then, for each
-        rule that compares a record field with a literal, such as
-        `record.Amount > 100000.0`, a change to each field the rule tests while
-        the record holds the literal or a neighbour of it.
+        Every F changes to v. When a rule reads F's `before` or record value, F
+        also changes away from v, which the record holds. A rule that compares a
+        record field with a literal, such as `record.Amount > 100000.0`, gets a
+        change to each field it tests while the record holds the literal or a
+        neighbour of it.
         """
         literals = _literals_by_field(self.workspaces)
         fields = _allowlisted(self.workspaces)
