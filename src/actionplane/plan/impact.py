@@ -9,6 +9,7 @@ as newly allowed, newly needing approval or newly denied.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -236,12 +237,12 @@ class ProbeSource:
         record: dict[str, Any] | None,
     ) -> Iterator[ReplayRequest]:
         shown = ", ".join(
-            f"{name} {change['before']!r} -> {change['after']!r}"
+            f"{name} {_shown(change['before'])} -> {_shown(change['after'])}"
             for name, change in changes.items()
         )
         if record:
             shown += " with record " + ", ".join(
-                f"{name}={value!r}" for name, value in record.items()
+                f"{name}={_shown(value)}" for name, value in record.items()
             )
         for kind in ActorKind:
             request = {
@@ -257,6 +258,11 @@ class ProbeSource:
             }
             label = f"{obj}: {shown} by {kind.value}"
             yield ReplayRequest("probe", label, request, record=record)
+
+
+def _shown(value: Any) -> str:
+    """Write a probe value as it would appear in JSON: null, 100000.0, "Closed Won"."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _rules(workspaces: list[Workspace]) -> list[tuple[Rule, RuleAnalysis]]:
