@@ -119,30 +119,39 @@ def test_api_base_url_adopts_api_domain(
 
 
 @pytest.mark.parametrize(
-    ("instance_url", "api_domain", "suggestion"),
+    ("login_url", "instance_url", "api_domain", "suggestion"),
     [
         (
+            "https://accounts.zoho.com",
             "https://www.zohoapis.com",
             "https://www.zohoapis.eu",
             "loginUrl https://accounts.zoho.eu and instanceUrl https://www.zohoapis.eu",
         ),
         (
+            "https://accounts.zoho.com",
             "https://sandbox.zohoapis.com",
             "https://www.zohoapis.ca",
             "loginUrl https://accounts.zohocloud.ca and instanceUrl https://sandbox.zohoapis.ca",
         ),
         (
             "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080",
             "http://127.0.0.1:9090",
             "Set instanceUrl to http://127.0.0.1:9090",
         ),
+        (
+            "https://accounts.zoho.com",
+            "https://www.zohoapis.com",
+            "https://crm.example.net",
+            "https://crm.example.net is not a Zoho API host. Check that loginUrl",
+        ),
     ],
-    ids=["us-vs-eu", "sandbox-us-vs-ca", "other-loopback-port"],
+    ids=["us-vs-eu", "sandbox-us-vs-ca", "other-loopback-port", "unknown-host"],
 )
 def test_api_base_url_rejects_other_data_center(
-    instance_url: str, api_domain: str, suggestion: str
+    login_url: str, instance_url: str, api_domain: str, suggestion: str
 ) -> None:
-    connector = make_connector(instance_url=instance_url)
+    connector = make_connector(login_url=login_url, instance_url=instance_url)
 
     with pytest.raises(ZohoDataCenterError) as raised:
         api_base_url(api_domain, connector)

@@ -136,8 +136,13 @@ def data_center_error(api_domain: str, connector: Connector) -> ZohoDataCenterEr
 def _suggest_pair(api_domain: str, connector: Connector) -> str:
     domain_parts = hosts.api_host_parts(api_domain)
     if domain_parts is None:
+        if hosts.is_loopback(api_domain) and hosts.is_loopback(connector.login_url):
+            # An embedded sandbox restarted on another port, most likely.
+            return f"Set instanceUrl to {api_domain}, the server that issued the token."
+        # The host came from the token response, so it is not repeated as advice.
         return (
-            f"Set instanceUrl to {api_domain} and keep loginUrl {connector.login_url}."
+            f"{api_domain} is not a Zoho API host. Check that loginUrl "
+            f"{connector.login_url} is Zoho's accounts server for your data center."
         )
     data_center = domain_parts[0]
     configured_parts = hosts.api_host_parts(connector.instance_url)
