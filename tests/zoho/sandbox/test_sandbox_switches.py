@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -379,3 +381,18 @@ def test_control_serves_only_loopback(sandbox: SandboxServer):
     response = sandbox.app.handle(request)
 
     assert response.status == 403
+
+
+def test_client_hanging_up_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with SandboxServer() as sandbox:
+        sandbox.configure(latency_ms=300)
+        host, port = sandbox.url.removeprefix("http://").split(":")
+        client = socket.create_connection((host, int(port)))
+        # Linger 0 makes close() send a reset, so the sandbox's reply fails.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.sendall(b"GET /crm/v8/Deals HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        client.close()
+        time.sleep(0.6)
+    assert "Traceback" not in capfd.readouterr().err

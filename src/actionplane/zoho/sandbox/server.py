@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +44,15 @@ class _HTTPServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.app = app
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-response is normal for a test server, so it
+        # gets a debug line instead of socketserver's traceback on stderr.
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            logger.debug("sandbox client %s went away: %s", client_address[0], error)
+            return
+        logger.exception("sandbox failed on a request from %s", client_address[0])
 
 
 class _Handler(BaseHTTPRequestHandler):
