@@ -178,8 +178,10 @@ def _connect(
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StateError(
-            f"{path} is not a usable SQLite state file: {exc}. Pass --state with a new"
-            " or existing actionplane state file."
+            f"{path} is not a usable SQLite state file: {exc}. If it held this"
+            " workspace's state, restore it from a backup to keep its revisions and"
+            " audit trail; otherwise pass --state with a new or existing actionplane"
+            " state file."
         ) from exc
     return conn
 
