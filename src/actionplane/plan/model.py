@@ -137,6 +137,7 @@ def _diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
         data.get("detail", ""),
         location=location,
         key_path=data.get("key_path"),
+        extra=dict(data.get("extra") or {}),
     )
 
 
