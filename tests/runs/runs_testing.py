@@ -75,6 +75,15 @@ class RunsEnv:
         assert write.landed
 
 
+def approved_run(env: RunsEnv) -> str:
+    """Submit the sample change, which needs approval, and approve it."""
+    code, body = env.json("run", "submit", "--preset", "zoho-deal")
+    assert code == 10, body["message"]
+    run_id = str(body["run"]["id"])
+    assert env.cli("run", "approve", run_id, "--as", "dana.lee").exit_code == 0
+    return run_id
+
+
 def _connector(root: Path, url: str) -> Connector:
     workspace, _ = load_workspace(root)
     connector = workspace.connector("zoho-sandbox")

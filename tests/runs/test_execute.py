@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from runs_testing import RunsEnv
+from runs_testing import RunsEnv, approved_run
 
 from actionplane.state import open_state
 from actionplane.zoho.sandbox import seed
-
-
-def approved_run(env: RunsEnv) -> str:
-    code, body = env.json("run", "submit", "--preset", "zoho-deal")
-    assert code == 10, body["message"]
-    run_id = str(body["run"]["id"])
-    assert env.cli("run", "approve", run_id, "--as", "dana.lee").exit_code == 0
-    return run_id
 
 
 def test_conflict_writes_nothing(runs_env: RunsEnv) -> None:

@@ -255,11 +255,22 @@ def execute(
 @run.command(epilog=EXIT_CODES_HELP)
 @click.argument("run_id", metavar="RUN")
 @_as_option(False, ACTOR_HELP)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Settle the run even though the process holding its write is still"
+    " running and its lease has not expired; audited.",
+)
+@click.option(
+    "--reason", default="", help="Why; stored in the audit trail with --force."
+)
 @format_option("text", "json")
 @_common
 def resume(
     run_id: str,
     user: str | None,
+    force: bool,
+    reason: str,
     output_format: str,
     workspace: Path,
     state_path: Path | None,
@@ -269,13 +280,18 @@ def resume(
     Never writes: a write that landed is recorded and verified, one that did
     not land returns the run to its previous status.
 
+    Refused (exit 1), naming the process, host and start time, while the
+    process that sent the write still runs and its lease (15 minutes) has not
+    expired, because that write may still land. Other run commands fail on such
+    a run the same way; --force settles it anyway.
+
     \b
         actionplane run resume run_01J...
     """
     from actionplane.runs.resume import resume_run
 
     with _run_context(workspace, state_path, user) as ctx:
-        outcome = resume_run(ctx, run_id)
+        outcome = resume_run(ctx, run_id, force=force, reason=reason)
     _emit(outcome, output_format)
 
 
@@ -428,5 +444,5 @@ def _report(
     from actionplane.runs.resume import load_run
 
     with _run_context(workspace, state_path) as ctx:
-        run_record, warnings = load_run(ctx, run_id)
+        run_record, warnings = load_run(ctx, run_id, allow_held=True)
         return run_report(ctx.state, run_record, ctx.now()), warnings

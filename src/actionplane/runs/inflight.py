@@ -67,9 +67,32 @@ def is_interrupted(run: Run, now: datetime) -> bool:
 
 
 def lease_holder(run: Run) -> str:
+    """Name the process that holds the run's write, and since when."""
     lease = (run.result or {}).get("lease") or {}
     return (
-        f"process {lease.get('pid')} on {lease.get('host')} since {lease.get('since')}"
+        f"process {lease.get('pid')} on host {lease.get('host')} since"
+        f" {lease.get('since')}"
+    )
+
+
+def held_message(run: Run) -> str:
+    """Explain that another live process holds the run's write, and what to do."""
+    lease = (run.result or {}).get("lease") or {}
+    expires = "unknown"
+    if lease.get("since"):
+        since = parse_time(str(lease["since"]))
+        expires = format_time(since + timedelta(seconds=LEASE_SECONDS))
+    if lease.get("host") == socket.gethostname():
+        alive = "That process is still running"
+    else:
+        alive = "That process runs on another host, so it cannot be checked here"
+    return (
+        f"run {run.id} is {run.status}, and its write is held by"
+        f" {lease_holder(run)}; the lease expires at {expires}. {alive}, and its"
+        " write may still land, so the run is left as it is. Wait for that"
+        f" command to finish and check with `actionplane run show {run.id}`. If"
+        f" the process is stuck, `actionplane run resume {run.id} --force` settles"
+        " the run now by a read-back."
     )
 
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from actionplane.errors import ActionPlaneError, RunError
 from actionplane.runs.context import RunContext
-from actionplane.runs.inflight import is_interrupted, lease_holder
-from actionplane.runs.journal import EVIDENCE_READ_BACK, Step, commit_step, read_record
+from actionplane.runs.inflight import held_message, is_interrupted, lease_holder
+from actionplane.runs.journal import (
+    EVIDENCE_READ_BACK,
+    Step,
+    commit_step,
+    read_record,
+    subject_of,
+)
 from actionplane.runs.lifecycle import (
     EXIT_CONFLICT,
     FAILED,
@@ -24,15 +30,25 @@ from actionplane.state.models import Run
 from actionplane.zoho.writes import WriteOutcome, compare_read_back
 
 
-def load_run(ctx: RunContext, run_id: str) -> tuple[Run, list[str]]:
+def load_run(
+    ctx: RunContext, run_id: str, *, allow_held: bool = False
+) -> tuple[Run, list[str]]:
     """Return a run, settled first when an interrupted command left it in flight.
 
-    The second item contains warnings for the user, such as a settle that failed
-    because Zoho could not be reached.
+    Raises RunError when another live process holds the run's write, because
+    no command may move the run on before that write's result is recorded.
+    With ``allow_held`` (for commands that only read), such a run is returned
+    as it is, with a warning. The second item contains warnings for the user,
+    such as a settle that failed because Zoho could not be reached.
     """
     run = ctx.state.get_run(run_id)
-    if not is_interrupted(run, ctx.now()):
+    if run.status not in IN_FLIGHT:
         return run, []
+    if not is_interrupted(run, ctx.now()):
+        if allow_held:
+            holder = lease_holder(run)
+            return run, [f"run {run.id} has a write in progress, held by {holder}"]
+        raise RunError(held_message(run))
     left = run.status
     try:
         outcome = settle(ctx, run)
@@ -47,19 +63,42 @@ def load_run(ctx: RunContext, run_id: str) -> tuple[Run, list[str]]:
     ]
 
 
-def resume_run(ctx: RunContext, run_id: str) -> RunOutcome:
-    """Settle a run in flight by a read-back, whichever process left it there."""
+def resume_run(
+    ctx: RunContext, run_id: str, *, force: bool = False, reason: str = ""
+) -> RunOutcome:
+    """Settle a run in flight by a read-back once no live process holds its write.
+
+    ``force`` settles it even while the lease holder runs and the lease has
+    not expired, and records that override in the audit trail.
+    """
     run = ctx.state.get_run(run_id)
     if run.status not in IN_FLIGHT:
         raise RunError(
             f"run {run_id} is {run.status}, so there is no write to resume. Check it"
             f" with `actionplane run show {run_id}`."
         )
+    held = not is_interrupted(run, ctx.now())
+    if held and not force:
+        raise RunError(held_message(run))
+    if held:
+        with ctx.state.transaction():
+            ctx.state.append_audit(
+                "run.resume_forced",
+                ctx.actor,
+                subject_of(run.id),
+                {
+                    "status": run.status,
+                    "lease": (run.result or {}).get("lease"),
+                    "reason": reason,
+                    "digest": run.digest,
+                },
+            )
     outcome = settle(ctx, run)
-    if not is_interrupted(run, ctx.now()):
+    if held:
         outcome.warnings.append(
-            f"the write was still held by {lease_holder(run)}; if that process"
-            " records its result later, it will find the run already settled"
+            f"--force settled the run while {lease_holder(run)} still held its"
+            " write. If that write lands after this read-back, the run will not"
+            " show it, so check the record in Zoho"
         )
     return outcome
 
