@@ -64,10 +64,12 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         # Handled errors are reported here rather than only in `main`, so tests that
         # drive the group with click's CliRunner see the same output and exit code.
+        # The subcommand's arguments are still unparsed here, and consumed later.
+        as_json = _wants_json(list(ctx.args))
         try:
             return super().invoke(ctx)
         except ActionPlaneError as exc:
-            report_error(exc)
+            report_error(exc, as_json=as_json)
             ctx.exit(exc.exit_code)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -152,9 +154,33 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def report_error(exc: ActionPlaneError) -> None:
+def _wants_json(args: list[str]) -> bool:
+    """Tell whether the command line asks for `--format json`."""
+    for index, arg in enumerate(args):
+        if arg == "--format=json":
+            return True
+        if arg == "--format" and args[index + 1 : index + 2] == ["json"]:
+            return True
+    return False
+
+
+def report_error(exc: ActionPlaneError, *, as_json: bool = False) -> None:
+    """Print the error on stderr, and as a JSON object on stdout when asked."""
     from actionplane.diagnostics import render_text
 
+    if as_json:
+        import json
+
+        body = {
+            "format_version": "1",
+            "ok": False,
+            "error": {
+                "message": exc.message,
+                "exit_code": exc.exit_code,
+                "diagnostics": [d.to_dict() for d in exc.diagnostics],
+            },
+        }
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     if exc.diagnostics:
         click.echo(render_text(exc.diagnostics), err=True)
     click.echo(f"Error: {exc.message}", err=True)
