@@ -52,6 +52,7 @@ def test_altered_write_fails_verification(runs_env: RunsEnv) -> None:
         'Next_Step: wrote "Send the renewal quote for approval",'
         ' read back "Set by a workflow"'
     ]
+    assert body["next_steps"] == [f"actionplane run rollback {run_id}"]
     verification = body["result"]["execution"]["verification"]
     assert verification["verified"] is False
     assert verification["mismatches"] == [
@@ -78,15 +79,13 @@ def test_failed_verification_writes_nothing_more(runs_env: RunsEnv) -> None:
 
     again = runs_env.cli("run", "execute", run_id)
     resumed = runs_env.cli("run", "resume", run_id)
-    rolled_back = runs_env.cli("run", "rollback", run_id)
     shown = runs_env.cli("run", "show", run_id)
 
     assert again.exit_code == 1
     assert "is failed, not approved" in again.stderr
+    assert f"actionplane run rollback {run_id}" in again.stderr
     assert resumed.exit_code == 1
     assert "no write to resume" in resumed.stderr
-    assert rolled_back.exit_code == 1
-    assert "only an executed run can be rolled back" in rolled_back.stderr
     assert shown.exit_code == 0
     assert f"Run {run_id} (live) is failed" in shown.stdout
     assert "Amount: wrote 150000.0, read 149000.0" in shown.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runs_testing import DEAL_ID, REQUESTER, RunsEnv
+from runs_testing import DEAL_ID, REQUESTER, RunsEnv, approved_run
 
 from actionplane.state import open_state
 from actionplane.zoho.sandbox import seed
@@ -130,4 +130,127 @@ def test_rollback_of_unexecuted_run_refused(runs_env: RunsEnv) -> None:
     result = runs_env.cli("run", "rollback", body["run"]["id"])
 
     assert result.exit_code == 1
-    assert "only an executed run can be rolled back" in result.stderr
+    assert "only an executed run, or a failed run whose write landed" in result.stderr
+
+
+def failed_run(env: RunsEnv) -> str:
+    """Execute the sample change while a workflow replaces Next_Step."""
+    run_id = approved_run(env)
+    env.sandbox.configure(alter_next_write={"Next_Step": "Set by a workflow"})
+    code, body = env.json("run", "execute", run_id)
+    assert code == 12, body["message"]
+    assert body["run"]["status"] == "failed"
+    return run_id
+
+
+def rollback_guards(env: RunsEnv, run_id: str) -> list[str | None]:
+    """Return the If-Unmodified-Since header of each rollback write sent."""
+    with open_state(env.state, env.root) as state:
+        evidence = state.list_evidence(run_id)
+    guards = []
+    for item in evidence:
+        if item.kind != "zoho_exchange" or item.content["method"] != "PUT":
+            continue
+        headers = {k.lower(): v for k, v in item.content["request_headers"].items()}
+        guards.append(headers.get("if-unmodified-since"))
+    return guards[1:]
+
+
+def test_failed_run_rolls_back(runs_env: RunsEnv) -> None:
+    run_id = failed_run(runs_env)
+
+    code, body = runs_env.json("run", "rollback", run_id)
+
+    assert code == 0, body["message"]
+    assert body["run"]["status"] == "rolled_back"
+    execution = body["result"]["execution"]
+    rollback = body["result"]["rollback"]
+    assert rollback["baseline"] == execution["verification"]["modified_time"]
+    assert rollback["from_status"] == "failed"
+    assert rollback["verification"]["verified"] is True
+    assert rollback_guards(runs_env, run_id) == [rollback["baseline"]]
+    deal = runs_env.deal()
+    assert deal["Amount"] == seed.SAMPLE_DEAL["Amount"]
+    assert deal["Next_Step"] == seed.SAMPLE_DEAL["Next_Step"]
+    assert len(runs_env.puts()) == 2
+
+
+def test_failed_run_rollback_refused_after_edit(runs_env: RunsEnv) -> None:
+    run_id = failed_run(runs_env)
+    runs_env.edit_deal(Next_Step="The rep's own plan")
+
+    code, body = runs_env.json("run", "rollback", run_id)
+
+    assert code == 12
+    assert body["run"]["status"] == "failed"
+    assert "rollback was refused" in body["message"]
+    assert body["details"] == [
+        'Next_Step: after the run "Set by a workflow", now "The rep\'s own plan"'
+    ]
+    assert runs_env.deal()["Next_Step"] == "The rep's own plan"
+
+    code, body = runs_env.json(
+        "run", "rollback", run_id, "--force", "--reason", "Undo the workflow"
+    )
+
+    assert code == 0, body["message"]
+    assert body["run"]["status"] == "rolled_back"
+    assert runs_env.deal()["Next_Step"] == seed.SAMPLE_DEAL["Next_Step"]
+
+
+def test_failed_run_rollback_crash_resumes_failed(runs_env: RunsEnv) -> None:
+    run_id = failed_run(runs_env)
+    with open_state(runs_env.state, runs_env.root) as state:
+        run = state.get_run(run_id)
+        # A rollback that stored the run as rolling_back and died before sending.
+        rollback = {
+            "baseline": run.result["execution"]["verification"]["modified_time"],
+            "values": {"Amount": 48000.0, "Next_Step": "x"},
+            "from_status": "failed",
+        }
+        state.update_run_status(
+            run_id,
+            "failed",
+            "rolling_back",
+            result={**run.result, "rollback": rollback},
+        )
+
+    code, body = runs_env.json("run", "resume", run_id)
+
+    assert code == 12, body["message"]
+    assert body["run"]["status"] == "failed"
+    assert "did not land" in body["message"]
+    assert len(runs_env.puts()) == 1
+    assert runs_env.cli("run", "rollback", run_id).exit_code == 0
+    assert runs_env.deal()["Next_Step"] == seed.SAMPLE_DEAL["Next_Step"]
+
+
+def test_failed_rollback_can_be_retried(runs_env: RunsEnv) -> None:
+    run_id = executed_run(runs_env)
+    runs_env.sandbox.configure(alter_next_write={"Next_Step": "Set by a workflow"})
+    assert runs_env.cli("run", "rollback", run_id).exit_code == 12
+
+    code, body = runs_env.json("run", "rollback", run_id)
+
+    assert code == 0, body["message"]
+    assert body["run"]["status"] == "rolled_back"
+    assert body["result"]["rollback"]["from_status"] == "failed"
+    assert runs_env.deal()["Next_Step"] == seed.SAMPLE_DEAL["Next_Step"]
+    assert len(runs_env.puts()) == 3
+
+
+def test_rejected_write_not_rolled_back(runs_env: RunsEnv) -> None:
+    run_id = approved_run(runs_env)
+    with open_state(runs_env.state, runs_env.root) as state:
+        state.update_run_status(
+            run_id,
+            "approved",
+            "failed",
+            result={"execution": {"outcome": "rejected", "code": "INVALID_DATA"}},
+        )
+
+    result = runs_env.cli("run", "rollback", run_id, "--force", "--reason", "Undo")
+
+    assert result.exit_code == 1
+    assert "no write of it is known to have landed" in result.stderr
+    assert runs_env.puts() == []

@@ -315,10 +315,13 @@ def rollback(
     workspace: Path,
     state_path: Path | None,
 ) -> None:
-    """Write an executed run's before values back, and verify them.
+    """Write a run's before values back, and verify them.
 
-    Refused, with the field differences, when the record changed after the run
-    wrote it; --force --reason overrides that.
+    Works on an executed run, and on a failed run whose write landed but read
+    back different values. The write is guarded by If-Unmodified-Since with
+    the Modified_Time read back after the run's write. Refused, with the field
+    differences, when the record changed after the run wrote it; --force
+    --reason overrides that.
 
     \b
         actionplane run rollback run_01J...

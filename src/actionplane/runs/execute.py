@@ -17,13 +17,14 @@ from actionplane.runs.lifecycle import (
     EXECUTED,
     EXIT_CONFLICT,
     EXIT_PENDING,
+    FAILED,
     PENDING_APPROVAL,
     ROLLED_BACK,
     RunOutcome,
 )
 from actionplane.runs.render import counted
 from actionplane.runs.resume import load_run
-from actionplane.runs.specs import execution_spec
+from actionplane.runs.specs import execution_spec, landed_phase
 from actionplane.runs.writer import send_write
 from actionplane.state.clock import format_time
 from actionplane.state.models import Run, RunTransition
@@ -69,6 +70,12 @@ def _not_approved_message(run: Run, transitions: list[RunTransition]) -> str:
         return (
             f"run {run.id} is waiting for approval, so it cannot be executed yet."
             f" Ask an approver to run `actionplane run approve {run.id} --as USER`."
+        )
+    if run.status == FAILED and landed_phase(run) is not None:
+        return (
+            f"run {run.id} is failed, not approved: its write landed, but the"
+            " read-back differed, and a run writes only once. Undo it with"
+            f" `actionplane run rollback {run.id}`."
         )
     if run.dry_run:
         return (

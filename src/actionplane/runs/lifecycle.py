@@ -6,9 +6,9 @@ A run moves through these statuses::
     approve:  pending_approval -> approved, or -> conflict when the record moved
     reject:   pending_approval | approved -> rejected
     execute:  approved -> executing -> executed | failed | conflict
-    rollback: executed -> rolling_back -> rolled_back | failed
+    rollback: executed | failed (write landed) -> rolling_back -> rolled_back | failed
     resume:   executing -> executed | approved | failed
-              rolling_back -> rolled_back | executed | failed
+              rolling_back -> rolled_back | failed | the status it started from
 
 ``executing`` and ``rolling_back`` are stored before the HTTP write is sent, so a
 crash between the write and its recording leaves a status that shows a write may

@@ -1,14 +1,16 @@
-"""Roll an executed run back: write the before values under the same guard.
+"""Roll a run back: write the before values under the same guard.
 
-The rollback is sent with ``If-Unmodified-Since`` set to the Modified_Time that
-the execution's read-back saw. When the record changed since (the values read
-now differ, or Zoho returns 412), the rollback is refused and the field
-differences are shown, because writing would erase someone else's edit.
+An executed run can be rolled back, and so can a failed run whose write landed
+but read back different values (a Zoho workflow changed a field, say). The
+rollback is sent with ``If-Unmodified-Since`` set to the Modified_Time that the
+read-back of the run's last landed write saw. When the record changed since (the
+values read now differ, or Zoho returns 412), the rollback is refused and the
+field differences are shown, because writing would erase someone else's edit.
 ``force`` overrides that: the record is read again and the write is guarded by
 the fresh Modified_Time instead, and the override is audited with its reason.
 
 NOTE: the rollback write is not decided by the rules and needs no approval;
-anyone with access to the state store can roll back an executed run.
+anyone with access to the state store can roll back a run.
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ from actionplane.runs.journal import (
     store_evidence,
     subject_of,
 )
-from actionplane.runs.lifecycle import EXECUTED, EXIT_CONFLICT, RunOutcome
+from actionplane.runs.lifecycle import EXECUTED, EXIT_CONFLICT, FAILED, RunOutcome
 from actionplane.runs.preview import after_values, moved_fields, record_edits
 from actionplane.runs.render import show_value
 from actionplane.runs.resume import load_run
-from actionplane.runs.specs import post_write_record, post_write_time, rollback_spec
+from actionplane.runs.specs import (
+    landed_phase,
+    post_write_record,
+    post_write_time,
+    rollback_spec,
+)
 from actionplane.runs.writer import send_write
 from actionplane.state.models import Run
 from actionplane.state.redact import REDACTED
@@ -47,24 +54,20 @@ def rollback_run(
             " edit, and the audit trail records why."
         )
     run, warnings = load_run(ctx, run_id)
-    if run.status != EXECUTED:
-        raise RunError(
-            f"run {run.id} is {run.status}; only an executed run can be rolled back."
-            f" See `actionplane run show {run.id}`."
-        )
+    phase = _rollback_source(run)
     _require_restorable(run)
     applied = ctx.applied()
     connector = applied.connector(run.connector)
     ctx.exchanges.drain()
     record = read_record(ctx, connector, run.object, run.record_id)
-    written = post_write_record(run)
-    baseline = post_write_time(run)
+    written = post_write_record(run, phase)
+    baseline = post_write_time(run, phase)
     edits = _edits_since_write(run, written, record, baseline)
 
     if edits and not force:
         outcome = _refuse(ctx, run, actor, record, edits)
     else:
-        extra = {"forced": force, "reason": reason}
+        extra = {"forced": force, "reason": reason, "from_status": run.status}
         if force:
             extra["overwritten"] = edits
             baseline = record.get("Modified_Time")
@@ -78,6 +81,25 @@ def rollback_run(
         outcome = send_write(ctx, run, connector, spec)
     outcome.warnings[:0] = warnings
     return outcome
+
+
+def _rollback_source(run: Run) -> str:
+    """Return the phase whose landed write the rollback undoes, or raise RunError."""
+    phase = landed_phase(run) if run.status in (EXECUTED, FAILED) else None
+    if phase is not None:
+        return phase
+    if run.status == FAILED:
+        raise RunError(
+            f"run {run.id} is failed, and no write of it is known to have landed:"
+            " Zoho rejected it, or whether it landed could not be told. Check the"
+            f" record in Zoho and `actionplane run show {run.id}`; submit a new run"
+            " to change the record."
+        )
+    raise RunError(
+        f"run {run.id} is {run.status}; only an executed run, or a failed run whose"
+        " write landed, can be rolled back."
+        f" See `actionplane run show {run.id}`."
+    )
 
 
 def _require_restorable(run: Run) -> None:
@@ -101,7 +123,7 @@ def _edits_since_write(
     record: dict[str, object],
     baseline: str | None,
 ) -> list[dict[str, object]]:
-    """List what changed in the record after the execution wrote it."""
+    """List what changed in the record after the run's last landed write."""
     if written:
         edits = record_edits(written, record)
     else:

@@ -74,16 +74,19 @@ def rollback_spec(
 ) -> WriteSpec:
     """Return the spec that writes the before values back.
 
-    A 412 leaves the run executed, so the rollback can be retried.
+    A 412, or a write that was not sent, leaves the run in the status the
+    rollback started from (``extra["from_status"]``, executed or failed), so
+    the rollback can be retried.
     """
     preview = run.preview or {}
     values = {change["field"]: change["before"] for change in preview["changes"]}
+    from_status = str(extra.get("from_status") or EXECUTED)
     return WriteSpec(
         phase=PHASE_ROLLBACK,
         in_flight=ROLLING_BACK,
         done=ROLLED_BACK,
-        not_sent=EXECUTED,
-        on_conflict=EXECUTED,
+        not_sent=from_status,
+        on_conflict=from_status,
         values=values,
         baseline=baseline,
         expected_record=expected_record,
@@ -92,17 +95,32 @@ def rollback_spec(
     )
 
 
-def post_write_record(run: Run) -> dict[str, Any]:
-    """Return the record as read back after the execution write."""
-    execution = (run.result or {}).get(PHASE_EXECUTION) or {}
-    verification = execution.get("verification") or {}
+def landed_phase(run: Run) -> str | None:
+    """Return the phase whose write was the last to land on the record, or None.
+
+    A failed run may have one too: a write that landed but whose read-back
+    differed. A write that Zoho rejected, or whose fate is unknown, does not
+    count.
+    """
+    result = run.result or {}
+    for phase in (PHASE_ROLLBACK, PHASE_EXECUTION):
+        facts = result.get(phase) or {}
+        if facts.get("outcome") == "landed" and facts.get("verification"):
+            return phase
+    return None
+
+
+def post_write_record(run: Run, phase: str = PHASE_EXECUTION) -> dict[str, Any]:
+    """Return the record as read back after the phase's write."""
+    facts = (run.result or {}).get(phase) or {}
+    verification = facts.get("verification") or {}
     return dict(verification.get("record") or {})
 
 
-def post_write_time(run: Run) -> str | None:
-    execution = (run.result or {}).get(PHASE_EXECUTION) or {}
-    verification = execution.get("verification") or {}
-    value = verification.get("modified_time") or execution.get("modified_time")
+def post_write_time(run: Run, phase: str = PHASE_EXECUTION) -> str | None:
+    facts = (run.result or {}).get(phase) or {}
+    verification = facts.get("verification") or {}
+    value = verification.get("modified_time") or facts.get("modified_time")
     return value if isinstance(value, str) else None
 
 
@@ -112,7 +130,11 @@ def in_flight_spec(run: Run, actor: str) -> WriteSpec:
         spec = execution_spec(run, actor)
     else:
         phase = (run.result or {}).get(PHASE_ROLLBACK) or {}
-        extra = {key: phase[key] for key in ("forced", "reason") if key in phase}
+        extra = {
+            key: phase[key]
+            for key in ("forced", "reason", "from_status")
+            if key in phase
+        }
         spec = rollback_spec(
             run,
             actor,

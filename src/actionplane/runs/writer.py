@@ -159,8 +159,10 @@ def verify(
         return RunOutcome(
             stored,
             EXIT_CONFLICT,
-            f"The {spec.phase} write landed, but the read-back differs in {names}.",
+            f"The {spec.phase} write landed, but the read-back differs in {names}."
+            " The run is failed; a rollback writes the before values back.",
             details=[mismatch_line(item) for item in mismatches],
+            next_steps=[f"actionplane run rollback {run.id}"],
         )
     return RunOutcome(
         stored,
