@@ -146,6 +146,12 @@ def submit(
     unless --file or --preset gives them. A dry run needs --reason too, because
     rules can read it, and a dry run must get the decision the live run would.
 
+    A request file gives each change as the new value or as
+    {"before": OLD, "after": NEW}. A stated before must equal the record's live
+    value, compared as the preview compares values; otherwise the request fails
+    with exit 1, naming the field and both values, and no run is stored,
+    because a run always has a preview and a decision.
+
     \b
         actionplane run submit --preset zoho-deal --dry-run
         actionplane run submit --connector zoho-sandbox --object Deals \\

@@ -41,6 +41,8 @@ class RunInput:
     ``set_values`` maps fields to ``--set`` texts still to parse, and ``values``
     maps fields to typed values from a request file or a preset.
     ``number_texts`` maps fields to number literals as a request file spells them.
+    ``stated_before`` maps fields to the before values a request file states,
+    which must equal the record's live values.
     """
 
     connector: str | None = None
@@ -49,6 +51,7 @@ class RunInput:
     set_values: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     number_texts: dict[str, str] = field(default_factory=dict)
+    stated_before: dict[str, Any] = field(default_factory=dict)
     actor_id: str | None = None
     actor_kind: str | None = None
     groups: list[str] = field(default_factory=list)
@@ -69,6 +72,9 @@ class ChangeRequest:
     reason: str
     dry_run: bool
     preset: str | None = None
+    # Field API name -> before value the request file states, checked against
+    # the record as read for the preview.
+    stated_before: dict[str, Any] = field(default_factory=dict)
 
     def rule_request(self, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Return the request in the shape rules read, with the given changes."""
@@ -145,23 +151,26 @@ def _fill_from_file(data: dict[str, Any], into: RunInput, path: Path) -> None:
             ' {"after": value}.'
         )
     for name, value in changes.items():
-        if name not in into.values and name not in into.set_values:
-            after = _after_value(value)
-            if isinstance(after, Decimal | int) and not isinstance(after, bool):
-                into.number_texts[name] = str(after)
-            into.values[name] = _without_decimals(after)
+        if name in into.values or name in into.set_values:
+            continue
+        after = value
+        if _is_change_object(value):
+            if "after" not in value:
+                raise RunError(
+                    f"changes.{name} in {path} states a before value but no after."
+                    f' Write {{"before": ..., "after": ...}} or the new value alone.'
+                )
+            after = value["after"]
+            if "before" in value:
+                into.stated_before[name] = _without_decimals(value["before"])
+        if isinstance(after, Decimal | int) and not isinstance(after, bool):
+            into.number_texts[name] = str(after)
+        into.values[name] = _without_decimals(after)
 
 
-def _after_value(value: Any) -> Any:
-    # {"after": v} (with an optional "before", which is ignored because the
-    # record is read live) or a plain value.
-    if (
-        isinstance(value, dict)
-        and "after" in value
-        and set(value) <= {"before", "after"}
-    ):
-        return value["after"]
-    return value
+def _is_change_object(value: Any) -> bool:
+    """Tell whether a change is ``{"before": x, "after": y}`` rather than a value."""
+    return isinstance(value, dict) and bool(value) and set(value) <= {"before", "after"}
 
 
 def _without_decimals(value: Any) -> Any:
@@ -231,6 +240,7 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
         reason=reason,
         dry_run=given.dry_run,
         preset=given.preset,
+        stated_before=dict(given.stated_before),
     )
 
 

@@ -40,9 +40,11 @@ from actionplane.runs.preview import (
     build_preview,
     rule_changes,
     run_digest,
+    same_value,
     unread_preview,
 )
 from actionplane.runs.progress import note_progress
+from actionplane.runs.render import show_value
 from actionplane.runs.request import ChangeRequest, RunInput, resolve_request
 from actionplane.state.clock import format_time
 from actionplane.state.models import Run
@@ -103,6 +105,7 @@ def _preview(
 
     client = ctx.client(request.connector)
     record = client.get_record(request.object, request.record_id)
+    _check_stated_before(request, record)
     preview = build_preview(request.values, record, format_time(ctx.now()))
     if not preview["changes"]:
         same = ", ".join(item["field"] for item in preview["unchanged"])
@@ -112,6 +115,34 @@ def _preview(
             " value."
         )
     return record, preview
+
+
+def _check_stated_before(request: ChangeRequest, record: dict[str, Any]) -> None:
+    """Raise RunError when a before value the request states is not the live one.
+
+    Such a request was written against an older state of the record, so it is
+    rejected before any decision. Nothing is stored, because a run always
+    carries a preview and a decision.
+    """
+    stale = [
+        (name, before, record.get(name))
+        for name, before in request.stated_before.items()
+        if not same_value(before, record.get(name))
+    ]
+    if not stale:
+        return
+    lines = [
+        f"  - {name}: the request states before {show_value(before)}, the record"
+        f" has {show_value(current)}"
+        for name, before, current in stale
+    ]
+    raise RunError(
+        f"{request.object} record {request.record_id} changed since the request was"
+        f" written (Modified_Time {record.get('Modified_Time')}):\n"
+        + "\n".join(lines)
+        + "\nNothing was stored or written. Check the change against the current"
+        " values, then submit again with the before values updated or left out."
+    )
 
 
 def _initial_status(route: str, dry_run: bool) -> str:
