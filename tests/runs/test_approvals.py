@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import git
@@ -164,7 +166,7 @@ def test_two_approvers_needed(runs_env: RunsEnv) -> None:
 
     again = runs_env.cli("run", "approve", run_id, "--as", "dana.lee")
     assert again.exit_code == 1
-    assert "dana.lee has already approved" in again.stderr
+    assert "is already approved by dana.lee" in again.stderr
 
     early = runs_env.cli("run", "execute", run_id)
     assert early.exit_code == 1
@@ -175,6 +177,39 @@ def test_two_approvers_needed(runs_env: RunsEnv) -> None:
     assert body["run"]["status"] == "approved"
     assert runs_env.cli("run", "execute", run_id).exit_code == 0
     assert runs_env.deal()["Amount"] == 150000.0
+
+
+def test_parallel_approvals_by_one_person(runs_env: RunsEnv) -> None:
+    (runs_env.tmp / "second").mkdir()
+    require_two_approvals(runs_env)
+    run_id = pending_run(runs_env)
+    # Each command reads the record before it stores its approval, so with a
+    # slow Zoho all three pass the early check before any has stored a row.
+    runs_env.sandbox.configure(latency_ms=300)
+    argv = [sys.executable, "-m", "actionplane", "run", "approve", run_id]
+    argv += ["--as", "dana.lee", "-w", str(runs_env.root)]
+    argv += ["--state", str(runs_env.state)]
+    approvers = [
+        subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    results = []
+    for process in approvers:
+        stdout, stderr = process.communicate(timeout=60)
+        results.append((process.returncode, stdout, stderr))
+
+    assert sorted(code for code, _, _ in results) == [1, 1, 10]
+    losers = [stderr for code, _, stderr in results if code == 1]
+    for stderr in losers:
+        assert f"run {run_id} is already approved by dana.lee" in stderr
+    with open_state(runs_env.state, runs_env.root) as state:
+        approvals = state.list_approvals(run_id)
+        added = state.audit_events(kind="run.approval_added")
+        assert state.get_run(run_id).status == "pending_approval"
+    assert [a.approver for a in approvals] == ["dana.lee"]
+    assert len(added) == 1
 
 
 def test_reject_stops_the_run(runs_env: RunsEnv) -> None:

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from state_testing import ManualClock, create_run, record_revision
 
 from actionplane.errors import StateError
-from actionplane.state.errors import RunNotFoundError, RunStatusConflictError
+from actionplane.state.errors import (
+    ApprovalExistsError,
+    RunNotFoundError,
+    RunStatusConflictError,
+)
 from actionplane.state.sqlite import SQLiteStateStore
 
 
@@ -198,6 +203,44 @@ def test_approval_checks_decision_and_run(store: SQLiteStateStore) -> None:
         store.add_approval(run.id, "bob", "maybe", "", "sha256:run")
     with pytest.raises(RunNotFoundError):
         store.add_approval("run_missing", "bob", "approve", "", "sha256:run")
+
+
+def test_second_live_approval_rejected(
+    store: SQLiteStateStore, state_path: Path, clock: ManualClock
+) -> None:
+    run = create_run(store)
+    expiry = clock.now + timedelta(hours=24)
+    first = store.add_approval(
+        run.id, "dana", "approve", "", "sha256:run", expires_at=expiry
+    )
+
+    # Another connection, as a parallel `run approve` process has.
+    with SQLiteStateStore(state_path, clock=clock) as other:
+        with pytest.raises(ApprovalExistsError) as raised:
+            other.add_approval(
+                run.id, "dana", "approve", "", "sha256:run", expires_at=expiry
+            )
+        other.add_approval(run.id, "erin", "approve", "", "sha256:run")
+        other.add_approval(run.id, "dana", "reject", "changed my mind", "sha256:run")
+
+    assert f"run {run.id} is already approved by dana" in raised.value.message
+    assert raised.value.existing == first
+    approvers = [(a.approver, a.decision) for a in store.list_approvals(run.id)]
+    assert approvers == [("dana", "approve"), ("erin", "approve"), ("dana", "reject")]
+
+
+def test_expired_approval_can_be_renewed(
+    store: SQLiteStateStore, clock: ManualClock
+) -> None:
+    run = create_run(store)
+    expiry = clock.now + timedelta(hours=1)
+    store.add_approval(run.id, "dana", "approve", "", "sha256:run", expires_at=expiry)
+    clock.advance(3600)
+
+    renewed = store.add_approval(run.id, "dana", "approve", "", "sha256:run")
+
+    assert renewed.expires_at is None
+    assert len(store.list_approvals(run.id)) == 2
 
 
 def test_evidence_numbers_and_types(store: SQLiteStateStore) -> None:

@@ -40,6 +40,7 @@ from actionplane.runs.preview import before_values, moved_fields, run_digest
 from actionplane.runs.render import counted, show_value
 from actionplane.runs.resume import load_run
 from actionplane.state.clock import format_time
+from actionplane.state.errors import ApprovalExistsError
 from actionplane.state.models import Approval, Run
 
 
@@ -164,11 +165,7 @@ def approve_run(
     groups = _check_approver(applied, run, approver)
     approvals = ctx.state.list_approvals(run.id)
     if approver in valid_approvers(run, approvals, ctx.now()):
-        raise RunError(
-            f"{approver} has already approved run {run.id}. It needs approvals from"
-            f" {required_approvals(run)} different people in"
-            f" {', '.join(_approver_groups(run))}."
-        )
+        raise RunError(_already_approved(run, approver))
 
     ctx.exchanges.drain()
     connector = applied.connector(run.connector)
@@ -208,6 +205,14 @@ def reject_run(ctx: RunContext, run_id: str, user: str, reason: str) -> RunOutco
         EXIT_OK,
         f"Run {run.id} is rejected by {user}: {reason}",
         warnings=warnings,
+    )
+
+
+def _already_approved(run: Run, approver: str) -> str:
+    return (
+        f"run {run.id} is already approved by {approver}, and one person's approval"
+        f" counts once. It needs approvals from {required_approvals(run)} different"
+        f" people in {', '.join(_approver_groups(run))}."
     )
 
 
@@ -270,9 +275,14 @@ def _store_approval(
     expires = now + timedelta(hours=applied.workspace.approval_expiry_hours)
     needed = required_approvals(run)
     with ctx.state.transaction():
-        ctx.state.add_approval(
-            run.id, approver, "approve", reason, run.digest, expires_at=expires
-        )
+        try:
+            ctx.state.add_approval(
+                run.id, approver, "approve", reason, run.digest, expires_at=expires
+            )
+        except ApprovalExistsError:
+            # Another command stored this person's approval after the check in
+            # approve_run; the store keeps one approval per person.
+            raise RunError(_already_approved(run, approver)) from None
         approvers = valid_approvers(run, ctx.state.list_approvals(run.id), now)
         complete = len(approvers) >= needed
         audit = {

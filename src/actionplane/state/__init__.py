@@ -8,6 +8,7 @@ from pathlib import Path
 from actionplane.errors import StateError
 from actionplane.state.base import StateStore
 from actionplane.state.errors import (
+    ApprovalExistsError,
     LockHeldError,
     RunNotFoundError,
     RunStatusConflictError,
@@ -20,6 +21,7 @@ STATE_ENV_VAR = "ACTIONPLANE_STATE"
 
 __all__ = [
     "STATE_ENV_VAR",
+    "ApprovalExistsError",
     "LockHeldError",
     "RunNotFoundError",
     "RunStatusConflictError",

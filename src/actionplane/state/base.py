@@ -192,7 +192,13 @@ class StateStore(Protocol):
         digest: str,
         *,
         expires_at: datetime | None = None,
-    ) -> Approval: ...
+    ) -> Approval:
+        """Store an approve or reject decision on a run.
+
+        Raises ApprovalExistsError when ``decision`` is approve and the approver
+        already has an approval of the run that has not expired.
+        """
+        ...
 
     def list_approvals(self, run_id: str) -> list[Approval]: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actionplane.errors import StateError
 from actionplane.state.clock import format_time
-from actionplane.state.models import Lock, Revision
+from actionplane.state.models import Approval, Lock, Revision
 
 
 class LockHeldError(StateError):
@@ -65,3 +65,20 @@ class RunStatusConflictError(StateError):
         self.run_id = run_id
         self.expected = expected
         self.actual = actual
+
+
+class ApprovalExistsError(StateError):
+    """An approval by this person of the run exists and has not expired."""
+
+    def __init__(self, existing: Approval):
+        expiry = (
+            f", expiring at {format_time(existing.expires_at)}"
+            if existing.expires_at is not None
+            else ""
+        )
+        super().__init__(
+            f"run {existing.run_id} is already approved by {existing.approver}"
+            f" (at {format_time(existing.created_at)}{expiry}). One person's approval"
+            " counts once; ask another member of an approver group to approve it."
+        )
+        self.existing = existing

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from actionplane.state.clock import format_time, parse_time
-from actionplane.state.errors import RunNotFoundError
+from actionplane.state.errors import ApprovalExistsError, RunNotFoundError
 from actionplane.state.models import Approval, Evidence
 from actionplane.state.redact import redact_text
 from actionplane.state.sqlite_base import SQLiteBase, dump_json, load_json
@@ -31,7 +31,10 @@ class RunRecordMethods(SQLiteBase):
 
         The caller checks that the approver may decide, for example that the
         approver is not the requester and the digest is still current. The store
-        only records the decision.
+        checks only that a person has at most one unexpired approval of a run.
+        The check and the insert share one write transaction, so of parallel
+        approvals by one person one row is stored and the others raise
+        ApprovalExistsError.
         """
         if decision not in APPROVAL_DECISIONS:
             raise ValueError(
@@ -40,6 +43,8 @@ class RunRecordMethods(SQLiteBase):
         with self.transaction():
             self._require_run(run_id)
             created_at = self._now_text()
+            if decision == "approve":
+                self._require_no_live_approval(run_id, approver, created_at)
             expiry = None if expires_at is None else format_time(expires_at)
             cursor = self._conn.execute(
                 """INSERT INTO approvals
@@ -94,6 +99,20 @@ class RunRecordMethods(SQLiteBase):
             "SELECT * FROM evidence WHERE run_id = ? ORDER BY seq", (run_id,)
         )
         return [_evidence_from_row(row) for row in rows]
+
+    def _require_no_live_approval(self, run_id: str, approver: str, now: str) -> None:
+        # Expiry times are stored as fixed-width UTC text, so text order is time
+        # order. An expired approval does not count, so its approver may
+        # approve again.
+        row = self._conn.execute(
+            """SELECT * FROM approvals
+            WHERE run_id = ? AND approver = ? AND decision = 'approve'
+                AND (expires_at IS NULL OR expires_at > ?)
+            ORDER BY id LIMIT 1""",
+            (run_id, approver, now),
+        ).fetchone()
+        if row is not None:
+            raise ApprovalExistsError(_approval_from_row(row))
 
     def _require_run(self, run_id: str) -> None:
         found = self._conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,))
