@@ -81,3 +81,69 @@ def test_before_without_after_rejected(runs_env: RunsEnv, tmp_path: Path) -> Non
     assert "changes.Amount in" in result.stderr
     assert "states a before value but no after" in result.stderr
     assert runs_env.crm_calls() == []
+
+
+def test_duplicate_key_rejected(runs_env: RunsEnv, tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    path.write_text(
+        json.dumps({"connector": "zoho-sandbox", "object": "Deals"})[:-1]
+        + f', "recordId": "{DEAL_ID}",'
+        ' "changes": {"Amount": 500000, "Amount": 5000},'
+        ' "actor": {"id": "enrich-bot"}, "reason": "Quote"}'
+    )
+
+    result = runs_env.cli("run", "submit", "--file", str(path))
+
+    assert result.exit_code == 1
+    assert 'the key "Amount" more than once' in result.stderr
+    assert stored_runs(runs_env) == 0
+    assert runs_env.crm_calls() == []
+
+
+def test_string_dry_run_rejected(runs_env: RunsEnv, tmp_path: Path) -> None:
+    path = request_file(tmp_path, {"Next_Step": "Call"}, dryRun="false")
+
+    result = runs_env.cli("run", "submit", "--file", str(path))
+
+    assert result.exit_code == 1
+    assert "dryRun in" in result.stderr
+    assert "must be true or false, not the string 'false'" in result.stderr
+    assert stored_runs(runs_env) == 0
+    assert runs_env.crm_calls() == []
+
+
+def test_actor_groups_must_be_a_list(runs_env: RunsEnv, tmp_path: Path) -> None:
+    path = request_file(
+        tmp_path, {"Next_Step": "Call"}, actor={"id": "bot", "groups": "admins"}
+    )
+
+    result = runs_env.cli("run", "submit", "--file", str(path))
+
+    assert result.exit_code == 1
+    assert "actor.groups in" in result.stderr
+    assert "must be a list of group names" in result.stderr
+    assert stored_runs(runs_env) == 0
+
+
+def test_object_in_wrong_case_rejected(runs_env: RunsEnv, tmp_path: Path) -> None:
+    path = request_file(tmp_path, {"Next_Step": "Call"}, object="deals")
+
+    result = runs_env.cli("run", "submit", "--file", str(path))
+
+    assert result.exit_code == 1
+    assert "does not manage object 'deals'" in result.stderr
+    assert "Did you mean 'Deals'?" in result.stderr
+    assert stored_runs(runs_env) == 0
+    assert runs_env.crm_calls() == []
+
+
+def test_unmanaged_object_rejected(runs_env: RunsEnv, tmp_path: Path) -> None:
+    path = request_file(tmp_path, {"Last_Name": "Quinn"}, object="Leads")
+
+    result = runs_env.cli("run", "submit", "--file", str(path))
+
+    assert result.exit_code == 1
+    assert "does not manage object 'Leads'" in result.stderr
+    assert "Managed objects: Deals, Accounts, Contacts." in result.stderr
+    assert "Did you mean" not in result.stderr
+    assert stored_runs(runs_env) == 0

@@ -68,7 +68,10 @@ def run() -> None:
     "--connector", default=None, help="Connector name [default: the only one]."
 )
 @click.option(
-    "--object", "object_name", default=None, help="Zoho module API name, e.g. Deals."
+    "--object",
+    "object_name",
+    default=None,
+    help="Zoho module API name, e.g. Deals; one the connector manages, matched exactly.",
 )
 @click.option("--record", "record_id", default=None, help="Zoho record id.")
 @click.option(
@@ -83,7 +86,8 @@ def run() -> None:
     "request_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="JSON request {connector, object, recordId, changes, actor, reason, dryRun}; options win.",
+    help="JSON request {connector, object, recordId, changes, actor, reason, dryRun}; options"
+    " win. A key given twice in one object, or a dryRun that is not true or false, is an error.",
 )
 @click.option(
     "--actor",

@@ -104,7 +104,17 @@ def read_request_file(path: Path, into: RunInput) -> None:
     """Fill ``into`` from a JSON request file; values already set are kept."""
     try:
         # Decimal keeps every digit of a number literal for the range checks.
-        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        data = json.loads(
+            path.read_text(encoding="utf-8"),
+            parse_float=Decimal,
+            object_pairs_hook=_unique_keys,
+        )
+    except DuplicateKeyError as exc:
+        raise RunError(
+            f"request file {path} has the key {json.dumps(exc.key)} more than once"
+            f" in one JSON object (its keys: {', '.join(exc.keys)}). JSON readers"
+            " keep only one of the values, so remove the other and submit again."
+        ) from None
     except OSError as exc:
         raise RunError(
             f"cannot read request file {path}: {exc.strerror}. Check the path."
@@ -132,18 +142,52 @@ def read_request_file(path: Path, into: RunInput) -> None:
     _fill_from_file(data, into, path)
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object that names one key twice."""
+
+    def __init__(self, key: str, keys: list[str]):
+        super().__init__(key)
+        self.key = key
+        self.keys = list(dict.fromkeys(keys))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, raising DuplicateKeyError when a key repeats."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKeyError(key, [name for name, _ in pairs])
+        result[key] = value
+    return result
+
+
 def _fill_from_file(data: dict[str, Any], into: RunInput, path: Path) -> None:
     into.connector = into.connector or _optional_text(data, "connector", path)
     into.object = into.object or _optional_text(data, "object", path)
     into.record_id = into.record_id or _optional_text(data, "recordId", path)
     into.reason = into.reason or _optional_text(data, "reason", path)
-    into.dry_run = into.dry_run or bool(data.get("dryRun", False))
+    dry_run = data.get("dryRun")
+    if dry_run is not None and not isinstance(dry_run, bool):
+        kind = "the string" if isinstance(dry_run, str) else "the value"
+        raise RunError(
+            f"dryRun in {path} must be true or false, not {kind} {dry_run!r}."
+            " Write it without quotes."
+        )
+    into.dry_run = into.dry_run or bool(dry_run)
     actor = _without_decimals(data.get("actor") or {})
     if not isinstance(actor, dict):
         raise RunError(f"actor in {path} must be an object {{id, kind, groups}}.")
-    into.actor_id = into.actor_id or actor.get("id")
-    into.actor_kind = into.actor_kind or actor.get("kind")
-    into.groups = [*into.groups, *(actor.get("groups") or [])]
+    into.actor_id = into.actor_id or _optional_text(actor, "id", path, "actor.")
+    into.actor_kind = into.actor_kind or _optional_text(actor, "kind", path, "actor.")
+    groups = actor.get("groups") or []
+    if not isinstance(groups, list) or not all(
+        isinstance(group, str) and group for group in groups
+    ):
+        raise RunError(
+            f"actor.groups in {path} must be a list of group names, not"
+            f' {groups!r}. Write e.g. ["revops-leads"].'
+        )
+    into.groups = [*into.groups, *groups]
     changes = data.get("changes") or {}
     if not isinstance(changes, dict):
         raise RunError(
@@ -184,12 +228,16 @@ def _without_decimals(value: Any) -> Any:
     return value
 
 
-def _optional_text(data: dict[str, Any], key: str, path: Path) -> str | None:
+def _optional_text(
+    data: dict[str, Any], key: str, path: Path, prefix: str = ""
+) -> str | None:
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise RunError(f"{key} in {path} must be a non-empty string, not {value!r}.")
+        raise RunError(
+            f"{prefix}{key} in {path} must be a non-empty string, not {value!r}."
+        )
     return value
 
 
@@ -197,6 +245,7 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
     """Check the input against the applied config and parse ``--set`` values."""
     connector = _resolve_connector(applied, given.connector)
     object_name = _required(given.object, "--object", "the Zoho module, e.g. Deals")
+    _require_managed(connector, object_name)
     record_id = _required(given.record_id, "--record", "the Zoho record id")
     actor_id = _required(given.actor_id, "--actor", "who asks for the change")
     reason = _required(
@@ -254,6 +303,25 @@ def _resolve_connector(applied: AppliedConfig, name: str | None) -> Connector:
     raise RunError(
         f"applied revision {applied.serial} has {len(connectors)} connectors"
         f" ({known}). Name one with --connector."
+    )
+
+
+def _require_managed(connector: Connector, object_name: str) -> None:
+    """Raise RunError unless the connector manages the object, before anything is stored.
+
+    Module API names are matched exactly, as the allowlist matches them, so a
+    name that differs only in case is not accepted, but it is suggested.
+    """
+    if connector.managed_object(object_name) is not None:
+        return
+    names = [obj.object_api_name for obj in connector.managed_objects]
+    matches = [name for name in names if name.casefold() == object_name.casefold()]
+    hint = f" Did you mean {matches[0]!r}?" if matches else ""
+    raise RunError(
+        f"connector {connector.name!r} does not manage object {object_name!r}."
+        f"{hint} Managed objects: {', '.join(names) or 'none'}. Module API names"
+        " are matched exactly; to govern another module, add it to managedObjects"
+        " in connectors.yaml and apply the change."
     )
 
 
