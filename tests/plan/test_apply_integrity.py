@@ -194,6 +194,30 @@ def test_cleared_check_errors_are_found_again(git_workspace, state, tmp_path):
     assert active_serial(git_workspace, state) == 1
 
 
+def test_cleared_test_failure_is_found_again(git_workspace, state, tmp_path):
+    commit_change(
+        git_workspace,
+        "policies/deals.yaml",
+        "> 100000.0",
+        "> 250000.0",
+        "Raise the threshold above a pinned rule test",
+    )
+    saved = tmp_path / "plan.json"
+    result = make_plan(git_workspace, state, saved)
+    assert result.exit_code == 1, result.output
+    assert "test.failed" in result.output
+
+    def clear_diagnostics(data: dict[str, Any]) -> None:
+        data["diagnostics"] = []
+
+    edit_plan(saved, clear_diagnostics)
+    refused = apply(git_workspace, state, saved)
+    assert refused.exit_code == 1, refused.output
+    assert "fails 1 check(s)" in refused.output
+    assert "rule test 'amount above 100k needs approval' fails" in refused.output
+    assert active_serial(git_workspace, state) is None
+
+
 def test_apply_outside_git_is_rejected(git_workspace, state, tmp_path):
     import shutil
 

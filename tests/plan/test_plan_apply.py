@@ -40,7 +40,7 @@ def test_raised_threshold_shows_decision_diff(git_workspace, state, tmp_path):
         git_workspace,
         "policies/deals.yaml",
         "> 100000.0",
-        "> 250000.0",
+        "> 120000.0",
         "Raise the threshold",
     )
     result = plan(git_workspace, state, "--format", "markdown")
@@ -60,7 +60,7 @@ def test_stale_plan_names_newer_revision(git_workspace, state, tmp_path):
         git_workspace,
         "policies/deals.yaml",
         "> 100000.0",
-        "> 250000.0",
+        "> 120000.0",
         "Raise the threshold",
     )
     older = tmp_path / "older.json"
@@ -68,8 +68,8 @@ def test_stale_plan_names_newer_revision(git_workspace, state, tmp_path):
     commit_change(
         git_workspace,
         "policies/deals.yaml",
-        "> 250000.0",
-        "> 200000.0",
+        "> 120000.0",
+        "> 110000.0",
         "Lower it a bit",
     )
     newer = tmp_path / "newer.json"
@@ -356,11 +356,11 @@ def test_plan_ref_uses_committed_files(git_workspace, state, tmp_path):
         git_workspace,
         "policies/deals.yaml",
         "> 100000.0",
-        "> 250000.0",
+        "> 120000.0",
         "Raise the threshold",
     )
     policy = git_workspace / "policies" / "deals.yaml"
-    policy.write_text(policy.read_text().replace("> 250000.0", "> 900000.0"))
+    policy.write_text(policy.read_text().replace("> 120000.0", "> 900000.0"))
     saved = tmp_path / "ref.json"
     result = plan(git_workspace, state, "--ref", first, "--out", str(saved))
     assert result.exit_code == 0, result.output

@@ -250,14 +250,16 @@ def verify_committed_files(desired: ConfigBundle, root: Path) -> None:
 def check_embedded_config(
     desired: ConfigBundle, state: StateStore, root: Path
 ) -> CheckResult:
-    """Run the checks of `plan`, including the promotion gate, on the embedded files.
+    """Run the checks of `plan` on the embedded files, with the rule tests.
 
     Apply uses this result instead of the check results recorded in the plan.
-    The promotion gate reads the state, so this runs under the apply lock.
+    The promotion gate among the checks reads the state, so this runs under
+    the apply lock.
     """
     return check_workspace(
         root,
         overrides=desired.files,
         snapshots=desired.snapshots(),
         state=state,
+        rule_tests=True,
     )

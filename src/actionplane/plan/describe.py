@@ -9,6 +9,7 @@ from typing import Any
 
 from actionplane.plan.changes import Change
 from actionplane.plan.model import Plan
+from actionplane.reconcile.rule_checks import RULE_TEST_FAILED
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 CATEGORY_TITLES = {
@@ -136,3 +137,15 @@ def replayed_summary(plan: Plan) -> str:
         f"{n} {name.replace('-', ' ')}s" for name, n in sorted(impact.replayed.items())
     ]
     return f"replayed {impact.total_replayed} requests ({', '.join(parts)})"
+
+
+def failing_rule_tests(plan: Plan) -> list[tuple[str, str]]:
+    """Return the (file:line, name) of each rule test the plan's checks found failing."""
+    found = []
+    for diagnostic in plan.diagnostics:
+        if diagnostic.code != RULE_TEST_FAILED:
+            continue
+        location = diagnostic.location
+        place = f"{location.file}:{location.line}" if location else ""
+        found.append((place, str(diagnostic.extra.get("rule_test", ""))))
+    return found

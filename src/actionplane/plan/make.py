@@ -96,7 +96,7 @@ def make_plan(
     desired = bundle_from_git(root, ref) if ref else bundle_from_worktree(root)
     snapshots = desired.snapshots()
     checked = check_workspace(
-        root, backend, overrides=desired.files, snapshots=snapshots
+        root, backend, overrides=desired.files, snapshots=snapshots, rule_tests=True
     )
     reject_literal_secrets(desired, checked.diagnostics)
     old_bundle: ConfigBundle | None

@@ -15,6 +15,7 @@ from actionplane.plan.describe import (
     CATEGORY_TITLES,
     describe,
     desired_label,
+    failing_rule_tests,
     replayed_summary,
     required_approvers,
     risk_counts,
@@ -22,6 +23,8 @@ from actionplane.plan.describe import (
 from actionplane.plan.model import Plan, plan_from_dict
 
 RISK_BADGES = {"high": "🔴 high", "medium": "🟠 medium", "low": "⚪ low"}
+# The summary is never folded or split, so it lists only this many failing tests.
+MAX_LISTED_TESTS = 10
 
 
 def fenced(text: str, language: str = "") -> str:
@@ -73,6 +76,9 @@ def _summary(plan: Plan) -> str:
                 f"{mix} over {plan.impact.total_replayed} requests",
             ]
         )
+    failing = failing_rule_tests(plan)
+    if failing:
+        rows.append([f"Failing rule tests ({len(failing)})", _test_list(failing)])
     approvers = required_approvers(plan)
     if approvers:
         rows.append(
@@ -82,6 +88,17 @@ def _summary(plan: Plan) -> str:
             ]
         )
     return f"**{status}**\n\n" + table(["", ""], rows)
+
+
+def _test_list(tests: list[tuple[str, str]]) -> Markdown:
+    """List failing rule tests in one table cell, as `file:line` and the name."""
+    items = [
+        code_span(place) + " " + escape_text(name)
+        for place, name in tests[:MAX_LISTED_TESTS]
+    ]
+    if len(tests) > MAX_LISTED_TESTS:
+        items.append(f"and {len(tests) - MAX_LISTED_TESTS} more in Check findings")
+    return Markdown("<br>".join(items))
 
 
 def _changes(plan: Plan) -> Section | None:

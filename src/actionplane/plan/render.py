@@ -10,6 +10,7 @@ from actionplane.plan.describe import (
     CATEGORY_TITLES,
     describe,
     desired_label,
+    failing_rule_tests,
     replayed_summary,
     risk_counts,
 )
@@ -103,5 +104,10 @@ def _check_section(plan: Plan, root: Path, color: bool) -> list[str]:
         return ["", "Check: no problems found."]
     tally = counts(plan.diagnostics)
     lines = ["", f"Check: {tally['error']} error(s), {tally['warning']} warning(s)", ""]
+    failing = failing_rule_tests(plan)
+    if failing:
+        lines.append(f"Failing rule tests ({len(failing)}):")
+        lines += [f"  - {place} {name}" for place, name in failing]
+        lines.append("")
     lines.append(render_text(plan.diagnostics, root, color=color))
     return lines

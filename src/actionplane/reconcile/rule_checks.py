@@ -13,11 +13,15 @@ from typing import Any
 
 from actionplane.config.model import Rule, RuleTest, Workspace
 from actionplane.diagnostics import Diagnostic, Location, error
+from actionplane.errors import RuleError
 from actionplane.metadata.snapshot import Snapshot
 from actionplane.metadata.values import value_problem
 from actionplane.reconcile.metadata_checks import suggest_name
 from actionplane.rules.analysis import analyze
 from actionplane.rules.positions import file_position
+from actionplane.rules.testing import RuleTestResult, run_rule_tests
+
+RULE_TEST_FAILED = "test.failed"
 
 
 def rule_targets(workspace: Workspace, rule: Rule) -> list[tuple[str, str]]:
@@ -149,3 +153,33 @@ def _check_test(test: RuleTest, snapshot: Snapshot, obj: str) -> Iterator[Diagno
                 f"{problem}.",
                 location=test.location,
             )
+
+
+def rule_test_failures(workspace: Workspace, backend: str) -> list[Diagnostic]:
+    """Run the rule tests as `actionplane test` does, with one error per failing test.
+
+    Rules that do not compile give no diagnostics here, because the compile
+    check reports them. Each error carries the test's name in `extra`.
+    """
+    try:
+        report = run_rule_tests(workspace, backend)
+    except RuleError:
+        return []
+    return [_test_failure(result) for result in report.failed]
+
+
+def _test_failure(result: RuleTestResult) -> Diagnostic:
+    test = result.test
+    first, *others = result.failures
+    detail = "".join(f"{failure}\n" for failure in others)
+    detail += (
+        "Fix the rules or the test's expectation, and run `actionplane test` "
+        "to see the decision trace."
+    )
+    return error(
+        RULE_TEST_FAILED,
+        f"rule test {test.name!r} fails: {first}",
+        detail,
+        location=test.location or Location(test.policy_file),
+        extra={"rule_test": test.name},
+    )

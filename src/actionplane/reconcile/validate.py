@@ -11,7 +11,11 @@ from actionplane.errors import ActionPlaneError
 from actionplane.metadata.snapshot import Snapshot, load_snapshot
 from actionplane.reconcile.metadata_checks import check_connector_metadata
 from actionplane.reconcile.promotion import promotion_gate
-from actionplane.reconcile.rule_checks import check_rule_tests, check_rules
+from actionplane.reconcile.rule_checks import (
+    check_rule_tests,
+    check_rules,
+    rule_test_failures,
+)
 from actionplane.state.base import StateStore
 
 
@@ -80,13 +84,20 @@ def check_workspace(
     overrides: dict[str, str] | None = None,
     snapshots: dict[str, Snapshot] | None = None,
     state: StateStore | None = None,
+    rule_tests: bool = False,
 ) -> CheckResult:
-    """Run `validate`, then check connectors, rules and tests against metadata."""
+    """Run `validate`, then check connectors, rules and tests against metadata.
+
+    With `rule_tests`, also run the rule tests and report each failing one as
+    an error, unless the workspace already failed to load or compile.
+    """
     from actionplane.rules.positions import read_lines
 
     result = validate_workspace(root, backend_name, overrides)
     workspace = result.workspace
     problems: list[Diagnostic] = []
+    if rule_tests and result.ok:
+        problems += rule_test_failures(workspace, result.backend)
     if snapshots is None:
         snapshots, problems = load_snapshots(root, workspace)
     for connector in workspace.connectors:
