@@ -138,6 +138,7 @@ def test_plan_workflow_passes_token_and_base() -> None:
 def test_apply_workflow_shape() -> None:
     workflow = load("apply.yml")
     job = workflow["jobs"]["apply"]
+    commands = run_commands(job)
     apply_step = next(step for step in job["steps"] if "apply" in step.get("run", ""))
 
     assert triggers(workflow) == {"push": {"branches": ["main"], "paths": CONFIG_PATHS}}
@@ -146,6 +147,10 @@ def test_apply_workflow_shape() -> None:
         "cancel-in-progress": False,
     }
     assert apply_step["run"].startswith("actionplane apply --auto-approve")
+    assert "actionplane test --format github" in commands
+    assert commands.index("actionplane test --format github") < commands.index(
+        apply_step["run"]
+    )
     assert {
         name: apply_step["env"][name]
         for name in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN")
