@@ -17,6 +17,7 @@ from typing import Any
 from actionplane.errors import RunError
 from actionplane.runs.applied import AppliedConfig
 from actionplane.runs.context import RunContext
+from actionplane.runs.controls import text_problem
 from actionplane.runs.journal import (
     EVIDENCE_CONFLICT,
     EVIDENCE_RECORD,
@@ -159,6 +160,7 @@ def approver_guidance(applied: AppliedConfig, run: Run) -> ApproverGuidance:
 def approve_run(
     ctx: RunContext, run_id: str, approver: str, reason: str = ""
 ) -> RunOutcome:
+    _check_reason(reason)
     run, warnings = load_run(ctx, run_id)
     _require_pending(run)
     applied = ctx.applied()
@@ -185,6 +187,7 @@ def reject_run(ctx: RunContext, run_id: str, user: str, reason: str) -> RunOutco
     """Reject a run; an approver or the requester (who withdraws it) may do so."""
     if not reason.strip():
         raise RunError("--reason is missing. Say why the run is rejected.")
+    _check_reason(reason)
     run, warnings = load_run(ctx, run_id)
     if run.status not in (PENDING_APPROVAL, APPROVED):
         raise RunError(
@@ -206,6 +209,13 @@ def reject_run(ctx: RunContext, run_id: str, user: str, reason: str) -> RunOutco
         f"Run {run.id} is rejected by {user}: {reason}",
         warnings=warnings,
     )
+
+
+def _check_reason(reason: str) -> None:
+    """Reject control characters in a reason that `run show` displays."""
+    problem = text_problem("the reason", reason, multiline=True)
+    if problem is not None:
+        raise RunError(f"{problem}.")
 
 
 def _already_approved(run: Run, approver: str) -> str:

@@ -20,6 +20,7 @@ from actionplane.config.model import ActorKind, Connector
 from actionplane.errors import RunError
 from actionplane.metadata.values import parse_cli_value, value_problem
 from actionplane.runs.applied import APPLY_HINT, AppliedConfig
+from actionplane.runs.controls import text_problem
 from actionplane.runs.numbers import double_safe, non_finite_problem, number_problem
 from actionplane.state.redact import REDACTED, redact
 
@@ -257,6 +258,7 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
     kind = given.actor_kind or ActorKind.HUMAN.value
     if kind not in {k.value for k in ActorKind}:
         raise RunError(f"actor kind {kind!r} is not human, agent or service.")
+    _check_request_texts(given, record_id, actor_id, reason)
 
     values = dict(given.values)
     for name, text in given.set_values.items():
@@ -291,6 +293,25 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
         preset=given.preset,
         stated_before=dict(given.stated_before),
     )
+
+
+def _check_request_texts(
+    given: RunInput, record_id: str, actor_id: str, reason: str
+) -> None:
+    """Reject control characters in the ids, field names and reason of a request."""
+    single_line = [
+        ("the record id", record_id),
+        ("the actor id", actor_id),
+        ("an actor group", given.groups),
+        ("a field name", [*given.values, *given.set_values]),
+    ]
+    problems = [
+        text_problem(label, value, multiline=False) for label, value in single_line
+    ]
+    problems.append(text_problem("the reason", reason, multiline=True))
+    found = [problem for problem in problems if problem is not None]
+    if found:
+        raise RunError("\n".join(f"{problem}." for problem in found))
 
 
 def _resolve_connector(applied: AppliedConfig, name: str | None) -> Connector:
@@ -384,6 +405,13 @@ def _field_problem(
         if problem is not None:
             return problem
     problem = non_finite_problem(name, value, text)
+    if problem is not None:
+        return problem
+    metadata = applied.field_entry(connector.name, object_name, name)
+    # A field missing from the metadata may be multi-line, so it gets the
+    # lenient check; the allowlist guard or the check below rejects it anyway.
+    multiline = metadata is None or metadata.get("dataType") == "textarea"
+    problem = text_problem(f"the value of {name}", value, multiline=multiline)
     if problem is not None:
         return problem
 
