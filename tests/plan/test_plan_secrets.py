@@ -177,6 +177,8 @@ def test_apply_rejects_secret_added_to_plan(git_workspace, state, tmp_path):
         REFERENCE, f"clientSecret: {SECRET}"
     )
     saved.write_text(json.dumps(reseal(data)))
+    # The working tree gets the same edit, so the plan's file matches the disk.
+    (git_workspace / "connectors.yaml").write_text(files["connectors.yaml"])
     refused = run(
         "apply",
         str(saved),

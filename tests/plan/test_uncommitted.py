@@ -177,10 +177,59 @@ def test_uncommitted_files_are_checked_again(git_workspace, state, tmp_path):
     assert broken != files["policies/deals.yaml"]
     files["policies/deals.yaml"] = broken
     saved.write_text(json.dumps(reseal(data)))
+    # The working tree gets the same edit, so the plan's file matches the disk.
+    (git_workspace / "policies" / "deals.yaml").write_text(broken)
     refused = apply(git_workspace, state, str(saved), "--allow-uncommitted")
     assert refused.exit_code == 1, refused.output
     assert "fails" in refused.output
     assert "No_Such_Field" in refused.output
+    assert active_revision(git_workspace, state) is None
+
+
+def test_edited_uncommitted_file_is_rejected(git_workspace, state, tmp_path):
+    raise_threshold(git_workspace)
+    saved = tmp_path / "plan.json"
+    make_plan(git_workspace, state, "--out", str(saved))
+    data = json.loads(saved.read_text())
+    files = data["desired"]["files"]
+    lowered = files["policies/deals.yaml"].replace("> 130000.0", "> 120000.0")
+    assert lowered != files["policies/deals.yaml"]
+    files["policies/deals.yaml"] = lowered
+    saved.write_text(json.dumps(reseal(data)))
+    refused = apply(git_workspace, state, str(saved), "--allow-uncommitted")
+    assert refused.exit_code == 1, refused.output
+    assert (
+        "uncommitted files differ from the working tree in: policies/deals.yaml."
+        in refused.output
+    )
+    assert active_revision(git_workspace, state) is None
+
+
+def test_uncommitted_file_changed_on_disk(git_workspace, state, tmp_path):
+    raise_threshold(git_workspace)
+    saved = tmp_path / "plan.json"
+    make_plan(git_workspace, state, "--out", str(saved))
+    policy = git_workspace / "policies" / "deals.yaml"
+    policy.write_text(policy.read_text().replace("> 130000.0", "> 120000.0"))
+    refused = apply(git_workspace, state, str(saved), "--allow-uncommitted")
+    assert refused.exit_code == 1, refused.output
+    assert "differ from the working tree in: policies/deals.yaml." in refused.output
+    assert active_revision(git_workspace, state) is None
+
+
+def test_uncommitted_file_deleted_on_disk(git_workspace, state, tmp_path):
+    (git_workspace / "policies" / "extra.yaml").write_text(
+        "version: 1\ndefaultRoute: allow\nrules: []\n"
+    )
+    saved = tmp_path / "plan.json"
+    make_plan(git_workspace, state, "--out", str(saved))
+    assert json.loads(saved.read_text())["desired"]["dirty_files"] == [
+        "policies/extra.yaml"
+    ]
+    (git_workspace / "policies" / "extra.yaml").unlink()
+    refused = apply(git_workspace, state, str(saved), "--allow-uncommitted")
+    assert refused.exit_code == 1, refused.output
+    assert "differ from the working tree in: policies/extra.yaml." in refused.output
     assert active_revision(git_workspace, state) is None
 
 
@@ -217,6 +266,22 @@ def test_workspace_outside_git_needs_flag(synced_workspace, state, tmp_path):
     applied = apply(synced_workspace, state, str(saved), "--allow-uncommitted")
     assert applied.exit_code == 0, applied.output
     assert "revision 1 (no commit) is now active" in applied.output
+
+
+def test_plan_outside_git_matches_disk(synced_workspace, state, tmp_path):
+    saved = tmp_path / "plan.json"
+    result = make_plan(synced_workspace, state, "--out", str(saved))
+    assert result.exit_code == 0, result.output
+    data = json.loads(saved.read_text())
+    files = data["desired"]["files"]
+    lowered = files["policies/deals.yaml"].replace("> 100000.0", "> 120000.0")
+    assert lowered != files["policies/deals.yaml"]
+    files["policies/deals.yaml"] = lowered
+    saved.write_text(json.dumps(reseal(data)))
+    refused = apply(synced_workspace, state, str(saved), "--allow-uncommitted")
+    assert refused.exit_code == 1, refused.output
+    assert "differ from the working tree in: policies/deals.yaml." in refused.output
+    assert active_revision(synced_workspace, state) is None
 
 
 def test_plan_from_older_version_is_named(git_workspace, state, tmp_path):

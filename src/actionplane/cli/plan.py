@@ -126,8 +126,8 @@ def plan(
 @click.option(
     "--allow-uncommitted",
     is_flag=True,
-    help="Apply a plan whose files are not all committed to git; the revision is "
-    "labelled COMMIT+dirty.",
+    help="Apply a plan whose files are not all committed to git, if they equal the "
+    "working tree's files. The revision is labelled COMMIT+dirty.",
 )
 @click.option(
     "--reason",
@@ -160,7 +160,8 @@ def apply(
     asks for confirmation; answering no exits 1.
 
     A plan with uncommitted changes is refused unless --allow-uncommitted is
-    given, so that what runs was reviewed in git.
+    given, so that what runs was reviewed in git. With it, the uncommitted
+    files must equal those in the working tree.
 
         actionplane apply plan.json
         actionplane apply --auto-approve --reason "merge of #42"

@@ -3,7 +3,8 @@
 A saved plan is a file anyone could edit, and its digests are plain sha256
 sums that an editor can recompute. So apply trusts none of the plan's own
 records. It compares the embedded files with the files of the git commit the
-plan names, and it runs the checks of `plan` again on the embedded files.
+plan names, and the files the plan lists as uncommitted with the working
+tree. Then it runs the checks of `plan` again on the embedded files.
 
 Apply then takes the `apply` lock, checks that the plan is not stale (the
 active revision is the one the plan was made against, and no field the
@@ -153,6 +154,7 @@ def apply_plan(
         )
     require_committed(plan, allow_uncommitted)
     verify_committed_files(plan.desired, root)
+    verify_uncommitted_files(plan.desired, root)
     holder = lock_holder()
     lock = state.acquire_lock(
         APPLY_LOCK,
@@ -244,6 +246,32 @@ def verify_committed_files(desired: ConfigBundle, root: Path) -> None:
             + ", ".join(differing)
             + ". The plan file was changed after it was made; make a new plan with "
             "`actionplane plan --out FILE` and review it again."
+        )
+
+
+def verify_uncommitted_files(desired: ConfigBundle, root: Path) -> None:
+    """Raise PlanError unless the plan's uncommitted files equal the working tree's.
+
+    Git cannot vouch for these files, so apply compares them with the files
+    on disk now, and a plan file edited after it was made is rejected. A plan
+    that names no commit has only uncommitted files, so all of them are
+    compared.
+    """
+    if desired.commit is not None and not desired.dirty:
+        return
+    on_disk = bundle_from_worktree(root)
+    differing = [
+        path
+        for path in changed_paths(desired, on_disk)
+        if desired.commit is None or path in desired.dirty_files
+    ]
+    if differing:
+        raise PlanError(
+            "the plan's uncommitted files differ from the working tree in: "
+            + ", ".join(differing)
+            + ". Git cannot confirm these files, so apply activates them only "
+            "as they are on disk now. Make a new plan with `actionplane plan "
+            "--out FILE` and review it again."
         )
 
 
