@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,6 +112,47 @@ def test_export_files_and_index(runs_env: RunsEnv) -> None:
     assert [(a["approver"], a["standing"]) for a in approvals] == [
         ("dana.lee", "valid")
     ]
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """Set the common umask 022, under which new files are world-readable."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_export_readable_by_owner_only(runs_env: RunsEnv, usual_umask: None) -> None:
+    code, body = runs_env.json("run", "submit", "--preset", "zoho-deal", "--dry-run")
+    assert code == 10
+    out = runs_env.tmp / "exports" / "run"
+
+    result = runs_env.cli("run", "export", body["run"]["id"], "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    folders = [out, *(p for p in out.rglob("*") if p.is_dir())]
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert out / "evidence" in folders
+    assert len(files) > 5
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_export_keeps_given_folder_mode(runs_env: RunsEnv, usual_umask: None) -> None:
+    code, body = runs_env.json("run", "submit", "--preset", "zoho-deal", "--dry-run")
+    assert code == 10
+    out = runs_env.tmp / "shared"
+    out.mkdir(mode=0o750)
+
+    result = runs_env.cli("run", "export", body["run"]["id"], "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert stat.S_IMODE((out / "README.txt").stat().st_mode) == 0o600
 
 
 def test_export_refuses_non_empty_folder(runs_env: RunsEnv) -> None:

@@ -381,6 +381,9 @@ def export_command(
 ) -> None:
     """Write a run's evidence into a folder, one file per artifact plus README.txt.
 
+    The files hold CRM data, so they are created readable by the owner only
+    (0600), and a folder the export creates gets 0700.
+
     actionplane run export run_01J... --out evidence/run_01J
     """
     from actionplane.runs.export import export_report

@@ -1,12 +1,16 @@
 """Export a run's evidence as a folder a reviewer can attach to a ticket.
 
 One file per artifact, plus README.txt that indexes them. Every file is written
-from the redacted run report, so no file carries a credential.
+from the redacted run report, so no file carries a credential. The files still
+hold CRM data, so they are readable by the owner only (0600), as plans and the
+state file are. The export folder, when the export creates it, and its evidence
+folder are 0700.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +21,8 @@ from actionplane.errors import RunError
 from actionplane.runs.show import report_lines
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 
 
 def export_report(report: Mapping[str, Any], out: Path, exported_at: str) -> list[Path]:
@@ -26,8 +32,16 @@ def export_report(report: Mapping[str, Any], out: Path, exported_at: str) -> lis
             f"{out} already exists and is not an empty folder. Pass --out with a new"
             " or empty folder, so the export holds one run's evidence only."
         )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evidence").mkdir()
+    # Only the last folder of a new path gets the mode, because mkdir creates
+    # the parents with the process's default.
+    try:
+        out.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        (out / "evidence").mkdir(mode=PRIVATE_FOLDER)
+    except OSError as exc:
+        raise RunError(
+            f"cannot create {exc.filename or out}: {exc.strerror}. Pass --out with a"
+            " new or empty folder you can write to."
+        ) from None
 
     index: list[tuple[str, str]] = []
     _write_text(out / "summary.txt", "\n".join(report_lines(report)) + "\n")
@@ -107,4 +121,14 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+    """Create ``path`` as a new owner-only file, never following a symlink."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, PRIVATE_FILE)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise RunError(
+            f"cannot write {path}: {exc.strerror}. Pass --out with a new or empty"
+            " folder you can write to."
+        ) from None
