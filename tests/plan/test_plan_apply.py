@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import git
+import pytest
 from tests.plan.helpers import commit_change, run
 
 
@@ -346,6 +349,45 @@ def test_apply_prompt_default_is_no(git_workspace, state):
     cancelled = apply_here(git_workspace, state, input="\n")
     assert cancelled.exit_code == 1, cancelled.output
     assert "Apply cancelled." in cancelled.output
+    assert active_serial(git_workspace, state) is None
+
+
+def test_apply_prompt_eof_is_no(git_workspace, state):
+    cancelled = apply_here(git_workspace, state, input="")
+    assert cancelled.exit_code == 1, cancelled.output
+    assert "Apply cancelled." in cancelled.output
+    assert "Aborted" not in cancelled.output
+    assert active_serial(git_workspace, state) is None
+
+
+def test_apply_prompt_eof_exit_code(git_workspace, state):
+    command = [sys.executable, "-m", "actionplane", "apply"]
+    command += ["-w", str(git_workspace), "--state", state]
+    completed = subprocess.run(
+        command,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "Apply cancelled." in completed.stderr
+    assert active_serial(git_workspace, state) is None
+
+
+def test_apply_prompt_interrupt_exits_130(git_workspace, state, monkeypatch):
+    import click.termui
+
+    from actionplane.cli import main
+
+    def interrupt(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.termui, "visible_prompt_func", interrupt)
+    args = ["apply", "-w", str(git_workspace), "--state", state]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 130
     assert active_serial(git_workspace, state) is None
 
 

@@ -157,7 +157,7 @@ def apply(
     With PLAN_FILE, applies exactly that saved plan and refuses when it is
     stale, when its files differ from the git commit it names, or when its
     configuration fails the checks. Without it, makes a plan, shows it and
-    asks for confirmation; answering no exits 1.
+    asks for confirmation. Answering no, or closing the input, exits 1.
 
     A plan with uncommitted changes is refused unless --allow-uncommitted is
     given, so that what runs was reviewed in git. With it, the uncommitted
@@ -184,11 +184,7 @@ def apply(
             if not saved.has_changes:
                 raise SystemExit(EXIT_OK)
             require_committed(saved, allow_uncommitted)
-            if (
-                saved.valid
-                and not auto_approve
-                and not click.confirm("\nApply this plan?", default=False)
-            ):
+            if saved.valid and not auto_approve and not confirm_apply():
                 click.echo("Apply cancelled.", err=True)
                 raise SystemExit(EXIT_FAILURE)
         result = apply_plan(
@@ -220,6 +216,22 @@ def apply(
         click.echo(
             f"No changes: revision {revision.serial} ({commit}) already holds this configuration."
         )
+
+
+def confirm_apply() -> bool:
+    """Ask whether to apply the plan shown, counting the end of input as no.
+
+    Ctrl-C still raises click.Abort, which the CLI reports as interrupted.
+    """
+    try:
+        return click.confirm("\nApply this plan?", default=False)
+    except click.Abort as exc:
+        # click.confirm turns both EOFError and KeyboardInterrupt into Abort,
+        # and the original error stays in __context__ (checked on click 8.5.1).
+        if isinstance(exc.__context__, EOFError):
+            click.echo()
+            return False
+        raise
 
 
 @click.group()
