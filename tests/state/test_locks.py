@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import signal
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from state_testing import ManualClock, read_message, start_worker
 
 from actionplane.errors import StateError
 from actionplane.state.errors import LockHeldError
+from actionplane.state.models import Lock
 from actionplane.state.sqlite import SQLiteStateStore
 
 
@@ -69,6 +71,47 @@ def test_expired_lock_is_taken_over(
     assert takeover.payload["expired"]["lock_id"] == old.id
     with pytest.raises(StateError, match="took it over"):
         store.release_lock(old.id, "alice@laptop")
+
+
+def test_ended_holder_is_taken_over(
+    store: SQLiteStateStore, clock: ManualClock
+) -> None:
+    old = store.acquire_lock("apply", "alice@laptop pid 7", "apply revision 2", 600)
+    clock.advance(1)
+
+    new = store.acquire_lock(
+        "apply",
+        "bob@laptop pid 8",
+        "apply revision 3",
+        600,
+        holder_ended=lambda lock: lock.holder == "alice@laptop pid 7",
+    )
+
+    assert new.replaced == old
+    assert new.holder == "bob@laptop pid 8"
+    assert store.list_locks() == [replace(new, replaced=None)]
+    [takeover] = store.audit_events(kind="lock.taken_over")
+    assert takeover.actor == "bob@laptop pid 8"
+    assert takeover.payload["holder_ended"]["holder"] == "alice@laptop pid 7"
+    assert takeover.payload["holder_ended"]["lock_id"] == old.id
+    assert "expired" not in takeover.payload
+    with pytest.raises(StateError, match="took it over"):
+        store.release_lock(old.id, "alice@laptop pid 7")
+
+
+def test_live_holder_keeps_lock(store: SQLiteStateStore) -> None:
+    checked = []
+
+    def holder_ended(lock: Lock) -> bool:
+        checked.append(lock.holder)
+        return False
+
+    store.acquire_lock("apply", "alice", "apply", 600)
+
+    with pytest.raises(LockHeldError):
+        store.acquire_lock("apply", "bob", "apply", 600, holder_ended=holder_ended)
+    assert checked == ["alice"]
+    assert store.audit_events(kind="lock.taken_over") == []
 
 
 def test_lock_is_live_until_expiry(store: SQLiteStateStore, clock: ManualClock) -> None:

@@ -197,7 +197,13 @@ def apply(
         )
     finally:
         state.close()
-    if result.lock_takeover:
+    if result.lock_takeover and result.lock_holder_ended:
+        click.echo(
+            f"Took over the apply lock held by {result.lock_takeover}, whose process "
+            "on this host has ended.",
+            err=True,
+        )
+    elif result.lock_takeover:
         click.echo(
             f"Took over an expired apply lock held by {result.lock_takeover}.", err=True
         )

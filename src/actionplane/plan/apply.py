@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +36,12 @@ from actionplane.plan.make import relied_fields
 from actionplane.plan.model import Plan
 from actionplane.reconcile.validate import CheckResult, check_workspace
 from actionplane.state.base import StateStore
-from actionplane.state.models import Revision
+from actionplane.state.models import Lock, Revision
 
 APPLY_LOCK = "apply"
 DEFAULT_LOCK_TTL = 15 * 60
+# The end of a holder name that `lock_holder` writes: "@HOST pid PID".
+_HOLDER_PROCESS = re.compile(r"@(?P<host>[^@\s]+) pid (?P<pid>\d+)\Z")
 
 
 @dataclass
@@ -46,6 +49,8 @@ class ApplyResult:
     revision: Revision
     applied: bool  # False when the plan's configuration was already active
     lock_takeover: str | None = None
+    # True when the lock taken over had not expired, but its holder's process had ended.
+    lock_holder_ended: bool = False
 
 
 def current_user() -> str:
@@ -58,6 +63,32 @@ def current_user() -> str:
 
 def lock_holder() -> str:
     return f"{current_user()}@{socket.gethostname()} pid {os.getpid()}"
+
+
+def holder_process_ended(lock: Lock) -> bool:
+    """Tell whether the lock's holder ran on this host in a process that has ended.
+
+    A holder on another host, or named in another form, cannot be checked here,
+    so it keeps the lock until the lock expires.
+    """
+    # NOTE: Two containers with the same host name but separate process
+    # namespaces, sharing one state file, would each see the other's holder
+    # as ended.
+    match = _HOLDER_PROCESS.search(lock.holder)
+    if match is None or match["host"] != socket.gethostname():
+        return False
+    pid = int(match["pid"])
+    return pid != os.getpid() and not _process_exists(pid)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the process exists but belongs to another user
+        return True
+    return True
 
 
 def stale_reasons(
@@ -162,16 +193,20 @@ def apply_plan(
         reason or f"apply {plan.plan_id}",
         DEFAULT_LOCK_TTL,
         wait_seconds=lock_wait_seconds,
+        holder_ended=holder_process_ended,
     )
-    takeover = lock.replaced.holder if lock.replaced is not None else None
     try:
-        return _apply_locked(plan, state, root, reason, takeover)
+        result = _apply_locked(plan, state, root, reason)
     finally:
         state.release_lock(lock.id, holder)
+    if lock.replaced is not None:
+        result.lock_takeover = lock.replaced.holder
+        result.lock_holder_ended = not lock.replaced.is_expired(lock.acquired_at)
+    return result
 
 
 def _apply_locked(
-    plan: Plan, state: StateStore, root: Path, reason: str, takeover: str | None
+    plan: Plan, state: StateStore, root: Path, reason: str
 ) -> ApplyResult:
     active = already_active(plan, state)
     if active is not None:
@@ -221,7 +256,7 @@ def _apply_locked(
                 "reason": reason,
             },
         )
-    return ApplyResult(revision, applied=True, lock_takeover=takeover)
+    return ApplyResult(revision, applied=True)
 
 
 def verify_committed_files(desired: ConfigBundle, root: Path) -> None:

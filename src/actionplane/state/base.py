@@ -12,7 +12,7 @@ them in ``with store.transaction():`` so that they commit together or not at all
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, Self
@@ -88,11 +88,13 @@ class StateStore(Protocol):
         ttl_seconds: float,
         *,
         wait_seconds: float = 0,
+        holder_ended: Callable[[Lock], bool] | None = None,
     ) -> Lock:
         """Take a named lock, waiting up to ``wait_seconds`` for an unexpired holder.
 
-        Takes over an expired lock and records the takeover in the audit trail.
-        Raises LockHeldError naming holder, reason, acquired and expiry times.
+        Takes over an expired lock, or an unexpired one for which ``holder_ended``
+        returns True, and records the takeover in the audit trail. Raises
+        LockHeldError naming holder, reason, acquired and expiry times.
         """
         ...
 

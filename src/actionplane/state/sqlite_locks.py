@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -31,10 +32,12 @@ class LockMethods(AuditMethods):
         *,
         wait_seconds: float = 0,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        holder_ended: Callable[[Lock], bool] | None = None,
     ) -> Lock:
         """Take the lock, polling up to ``wait_seconds`` while another holder has it.
 
-        An expired lock is taken over, and the takeover is written to the audit trail
+        An expired lock is taken over, and so is an unexpired one for which
+        ``holder_ended`` returns True. The takeover is written to the audit trail
         and returned in ``Lock.replaced``. Raises LockHeldError when the wait ends.
         """
         if ttl_seconds <= 0:
@@ -45,7 +48,9 @@ class LockMethods(AuditMethods):
 
         deadline = time.monotonic() + wait_seconds
         while True:
-            lock, taken = self._try_acquire(name, holder, reason, ttl_seconds)
+            lock, taken = self._try_acquire(
+                name, holder, reason, ttl_seconds, holder_ended
+            )
             if taken:
                 return lock
             remaining = deadline - time.monotonic()
@@ -89,21 +94,31 @@ class LockMethods(AuditMethods):
             return lock
 
     def _try_acquire(
-        self, name: str, holder: str, reason: str, ttl_seconds: float
+        self,
+        name: str,
+        holder: str,
+        reason: str,
+        ttl_seconds: float,
+        holder_ended: Callable[[Lock], bool] | None,
     ) -> tuple[Lock, bool]:
-        """Return the new lock and True, or the unexpired lock in the way and False."""
+        """Return the new lock and True, or the live lock in the way and False."""
         with self.transaction():
             now = self._clock()
             row = self._conn.execute(
                 "SELECT * FROM locks WHERE name = ?", (name,)
             ).fetchone()
             current = None if row is None else _lock_from_row(row)
+            # The audit payload names the replaced lock under the reason it was
+            # taken over: "expired", or "holder_ended" before its expiry.
+            cause = "expired"
             if current is not None and not current.is_expired(now):
-                return current, False
+                if holder_ended is None or not holder_ended(current):
+                    return current, False
+                cause = "holder_ended"
 
             if current is not None:
                 self._conn.execute("DELETE FROM locks WHERE id = ?", (current.id,))
-                payload = {"expired": _lock_payload(current), "new_reason": reason}
+                payload = {cause: _lock_payload(current), "new_reason": reason}
                 self.append_audit("lock.taken_over", holder, f"lock:{name}", payload)
 
             lock = Lock(
