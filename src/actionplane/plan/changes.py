@@ -2,8 +2,9 @@
 
 Risk is about what a change lets through: widening an allowlist, loosening a
 route, turning a sandbox connector into a production one or moving a host is
-high; narrowing and tightening are low. Renderers sort by risk so reviewers
-see the dangerous lines first.
+high; narrowing and tightening are low, and so is a new description or
+message of a rule. Renderers sort by risk so reviewers see the dangerous
+lines first.
 """
 
 from __future__ import annotations
@@ -272,8 +273,13 @@ def _rule_view(rule: Rule) -> dict[str, Any]:
         "approvers": list(rule.approvers),
         "requiredApprovals": rule.required_approvals,
         "message": rule.message,
+        "description": rule.description,
         "policy": rule.policy_file,
     }
+
+
+# Rule keys that change no decision, so a change to these alone is low risk.
+_WORDING_KEYS = {"message", "description", "policy"}
 
 
 def _diff_rules(old: Workspace | None, new: Workspace) -> list[Change]:
@@ -325,7 +331,7 @@ def _rule_change(before: Rule, after: Rule) -> Change | None:
         if direction != "same"
         else ""
     )
-    if direction == "same" and changed == ["policy"]:
+    if direction == "same" and set(changed) <= _WORDING_KEYS:
         risk = LOW
     return Change(
         "rule",
