@@ -266,7 +266,8 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
         try:
             values[name] = parse_cli_value(entry, text)
         except ValueError as exc:
-            raise RunError(f"--set {name}={text}: {exc}. Fix the value.") from None
+            shown = text if len(text) <= 60 else f"{text[:60]}..."
+            raise RunError(f"--set {name}={shown}: {exc}. Fix the value.") from None
     if not values:
         raise RunError(
             "the request changes no field. Add --set FIELD=VALUE, a request file"

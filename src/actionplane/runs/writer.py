@@ -99,7 +99,7 @@ def finish_write(
         return RunOutcome(
             stored,
             EXIT_CONFLICT,
-            f"The {spec.phase} write did not land: {write.message}. Nothing changed"
+            f"The {spec.phase} write did not land: {write.message.rstrip('.')}. Nothing changed"
             " in Zoho.",
         )
     if write.outcome is WriteOutcome.UNKNOWN:
@@ -108,7 +108,7 @@ def finish_write(
         return RunOutcome(
             stored,
             EXIT_CONFLICT,
-            f"The {spec.phase} write may or may not have landed: {write.message}.",
+            f"The {spec.phase} write may or may not have landed: {write.message.rstrip('.')}.",
             next_steps=[f"actionplane run resume {run.id}"],
         )
     record = stored_form(write.read_back) if write.read_back is not None else None
