@@ -3,22 +3,29 @@
 Risk is about what a change lets through: widening an allowlist, loosening a
 route, turning a sandbox connector into a production one or moving a host is
 high; narrowing and tightening are low, and so is a new description or
-message of a rule. Renderers sort by risk so reviewers see the dangerous
-lines first.
+message of a rule. A rule change whose impact replay moves decisions to
+require_approval or deny is raised to medium, or to high when it newly denies
+a large share of the replayed requests. Renderers sort by risk so reviewers
+see the dangerous lines first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from actionplane.config.model import Connector, Route, Rule, Workspace
 from actionplane.config.semantics import SECRET_REFERENCE, SECRET_SETTINGS
 from actionplane.metadata.snapshot import Snapshot
+from actionplane.plan.impact import Impact
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 LITERAL_PLACEHOLDER = "(literal value, not shown)"
 RISK_ORDER = {HIGH: 0, MEDIUM: 1, LOW: 2}
+# A rule change whose replay newly denies at least this share of the replayed
+# requests is high risk. Probes make up most replayed requests, so the share
+# measures how much of the allowlist the rule closes, not how much traffic.
+LARGE_DENY_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -387,3 +394,39 @@ def _diff_tests(old: Workspace | None, new: Workspace) -> list[Change]:
         if before != after:
             changes.append(Change("rule-test", name, before, after, LOW))
     return changes
+
+
+def rate_by_impact(changes: list[Change], impact: Impact) -> list[Change]:
+    """Raise the risk of rule changes whose replay moves decisions to stricter routes.
+
+    A rule change that makes any replayed decision newly require approval or
+    newly deny is at least medium risk, and high when it newly denies a large
+    share of the replayed requests. The reason is added to the change's note.
+    Risks are only raised, never lowered. The result is sorted like
+    `diff_workspaces`.
+    """
+    total = impact.total_replayed
+    rated = []
+    for change in changes:
+        tally = impact.by_rule.get(change.subject, {}) if change.kind == "rule" else {}
+        denied = tally.get("newly_denied", 0)
+        approval = tally.get("newly_requires_approval", 0)
+        if not denied and not approval:
+            rated.append(change)
+            continue
+        risk = HIGH if total and denied / total >= LARGE_DENY_SHARE else MEDIUM
+        if RISK_ORDER[risk] > RISK_ORDER[change.risk]:
+            risk = change.risk
+        moved = []
+        if denied:
+            moved.append(f"newly denies {denied}")
+        if approval:
+            moved.append(f"newly requires approval for {approval}")
+        reason = f"replay {' and '.join(moved)} of {total} requests"
+        note = f"{change.note}; {reason}" if change.note else reason
+        details = {
+            **change.details,
+            "impact": {"newly_denied": denied, "newly_requires_approval": approval},
+        }
+        rated.append(replace(change, risk=risk, note=note, details=details))
+    return sorted(rated, key=lambda c: (RISK_ORDER[c.risk], c.kind, c.subject))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -80,6 +80,9 @@ class Impact:
     after_mix: dict[str, int] = field(
         default_factory=lambda: {r.value: 0 for r in Route}
     )
+    # Moved decisions per rule id and category, counted for the rules that
+    # caused each move (see `causing_rules`).
+    by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def total_replayed(self) -> int:
@@ -95,6 +98,7 @@ class Impact:
             "counts": dict(self.counts),
             "decision_mix": dict(self.after_mix),
             "examples": {k: [e.to_dict() for e in v] for k, v in self.examples.items()},
+            "by_rule": {k: dict(v) for k, v in self.by_rule.items()},
         }
 
     @classmethod
@@ -104,16 +108,22 @@ class Impact:
         impact.examples = {
             k: [ImpactExample(**e) for e in v] for k, v in data["examples"].items()
         }
+        impact.by_rule = {k: dict(v) for k, v in (data.get("by_rule") or {}).items()}
         return impact
 
 
 def replay(
-    sources: Iterable[ReplaySource], decide_old: Decide | None, decide_new: Decide
+    sources: Iterable[ReplaySource],
+    decide_old: Decide | None,
+    decide_new: Decide,
+    rule_routes: Mapping[str, Route] | None = None,
 ) -> Impact:
     """Decide every request under both rule sets and tally the moves.
 
     With no old rule set (nothing applied yet), every request counts as moved
-    from nothing to its new route.
+    from nothing to its new route, and no move is counted per rule.
+    `rule_routes` maps the new rules' ids to their routes, which the count per
+    rule needs.
     """
     impact = Impact()
     for source in sources:
@@ -121,11 +131,15 @@ def replay(
             impact.replayed[item.source] = impact.replayed.get(item.source, 0) + 1
             after, rules = decide_new(item)
             impact.after_mix[after.value] += 1
-            before = decide_old(item)[0] if decide_old else None
+            before, old_rules = decide_old(item) if decide_old else (None, [])
             if before == after:
                 continue
             category = CATEGORIES[after]
             impact.counts[category] += 1
+            if before is not None and rule_routes is not None:
+                for rule_id in causing_rules(after, rules, old_rules, rule_routes):
+                    tally = impact.by_rule.setdefault(rule_id, {})
+                    tally[category] = tally.get(category, 0) + 1
             if len(impact.examples[category]) < MAX_EXAMPLES:
                 impact.examples[category].append(
                     ImpactExample(
@@ -138,6 +152,22 @@ def replay(
                     )
                 )
     return impact
+
+
+def causing_rules(
+    after: Route,
+    new_rules: list[str],
+    old_rules: list[str],
+    rule_routes: Mapping[str, Route],
+) -> list[str]:
+    """Return the rules that caused a decision to move to `after`.
+
+    These are the new matched rules whose route is `after`, and the rules that
+    matched before but no longer match.
+    """
+    deciding = [r for r in new_rules if rule_routes.get(r) is after]
+    dropped = [r for r in old_rules if r not in new_rules]
+    return deciding + dropped
 
 
 @dataclass

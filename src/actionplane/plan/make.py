@@ -13,7 +13,12 @@ from actionplane.errors import ActionPlaneError, PlanError
 from actionplane.metadata.diff import diff_snapshots
 from actionplane.metadata.snapshot import Snapshot
 from actionplane.plan.bundle import ConfigBundle, bundle_from_git, bundle_from_worktree
-from actionplane.plan.changes import MEDIUM, Change, diff_workspaces
+from actionplane.plan.changes import (
+    MEDIUM,
+    Change,
+    diff_workspaces,
+    rate_by_impact,
+)
 from actionplane.plan.impact import (
     Decide,
     ProbeSource,
@@ -125,7 +130,9 @@ def make_plan(
             sources,
             decider(old_workspace, backend),
             _require(decider(checked.workspace, backend)),
+            {rule.id: rule.route for rule in checked.workspace.rules},
         )
+        changes = rate_by_impact(changes, impact)
     return Plan(
         workspace=checked.workspace.name,
         created_at=now_text(),
