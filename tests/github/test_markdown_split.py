@@ -58,6 +58,52 @@ def test_fence_is_closed_and_reopened() -> None:
         check_chunk(chunk, 500)
 
 
+def test_fence_label_repeated_when_continued() -> None:
+    text = "rule `large-amount`\n\n" + fenced([f"+ line {i}" for i in range(200)])
+
+    chunks = split_markdown(text, 500)
+
+    assert len(chunks) > 1
+    assert chunks[0].startswith("rule `large-amount`\n\n```diff\n")
+    for chunk in chunks[1:]:
+        assert chunk.startswith("(continued) rule `large-amount`\n\n```diff\n")
+        check_chunk(chunk, 500)
+
+
+def test_fence_label_inside_details() -> None:
+    body = "rule `a`\n\n" + fenced([f"+ line {i}" for i in range(200)])
+    text = details("Changes", body)
+
+    chunks = split_markdown(text, 600)
+
+    assert chunks[1].startswith(
+        "<details><summary>Changes (continued)</summary>\n\n"
+        "(continued) rule `a`\n\n```diff\n"
+    )
+    for chunk in chunks:
+        check_chunk(chunk, 600)
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "rule `a`\n",  # no blank line between the label and the fence
+        "| a | b |\n| --- | --- |\n| 1 | 2 |\n\n",  # a table row is no label
+        "x" * 300 + "\n\n",  # too long to repeat
+        "",
+    ],
+    ids=["no-blank-line", "table-row", "long-line", "no-label"],
+)
+def test_fence_without_label_reopens_bare(before: str) -> None:
+    text = before + fenced([f"+ line {i}" for i in range(200)])
+
+    chunks = split_markdown(text, 800)
+
+    assert len(chunks) > 1
+    for chunk in chunks[1:]:
+        assert chunk.startswith("```diff\n")
+
+
 def test_details_summary_marked_continued() -> None:
     body = "\n".join(f"- item {index}" for index in range(200))
     text = details("Rule changes", body)

@@ -4,7 +4,8 @@ A cut happens at a line boundary. When it falls inside a code fence, a
 ``<details>`` block or a table, the chunk before it closes the construct and
 the chunk after it opens it again. A fence reopens with its info string, a
 details block with its summary marked "(continued)", a table with its header
-rows.
+rows. A fence that follows a one-line label and a blank line, such as a rule
+name above the rule's diff, reopens under that label marked "(continued)".
 Only constructs that start within three spaces of the left margin are
 recognised, which covers what the plan renderer and the markdown helpers write.
 """
@@ -13,13 +14,16 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _DETAILS_OPEN = re.compile(r"^ {0,3}<details[\s>]", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 _DETAILS_LINE = re.compile(r"^ {0,3}</details\s*>", re.IGNORECASE)
 _TABLE_DELIMITER = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+# A label longer than this, or than a quarter of the chunk limit, is not
+# repeated above a reopened fence.
+MAX_LABEL = 200
 
 
 def measure(text: str) -> int:
@@ -58,13 +62,16 @@ def split_markdown(text: str, limit: int, first_limit: int | None = None) -> lis
     current_size = 0
     stack: tuple[_Construct, ...] = ()
     reopened = 0
+    # The last two lines of the text placed so far, where a fence's label is.
+    placed: list[str] = []
     pending = deque(_Unit(lines) for lines in _units(text.split("\n")))
     while pending:
         unit = pending.popleft()
         chunk_limit = limit if chunks else first_limit
-        after = (
-            unit.after if unit.after is not None else _advance_all(stack, unit.lines)
-        )
+        if unit.after is not None:
+            after = unit.after
+        else:
+            after = _label_fence(stack, _advance_all(stack, unit.lines), placed, limit)
         needed = _size(unit.lines) + _size(_closers(after)) - 1
         fits = current_size + needed <= chunk_limit
         if not fits and (len(current) > reopened or not chunks):
@@ -81,6 +88,7 @@ def split_markdown(text: str, limit: int, first_limit: int | None = None) -> lis
             continue
         current.extend(unit.lines)
         current_size += _size(unit.lines)
+        placed = (placed + unit.lines)[-2:]
         stack = after
     chunks.append(current)
     return ["\n".join(chunk) for chunk in chunks]
@@ -150,6 +158,41 @@ def _advance(stack: tuple[_Construct, ...], line: str) -> tuple[_Construct, ...]
     if closes > opens and stack and stack[-1].kind == "details":
         return stack[:-1]
     return stack
+
+
+def _label_fence(
+    before: tuple[_Construct, ...],
+    after: tuple[_Construct, ...],
+    placed: list[str],
+    limit: int,
+) -> tuple[_Construct, ...]:
+    """Add the label above a fence that opens here to the lines that reopen it.
+
+    The label is the line before a blank line that directly precedes the fence.
+    """
+    if not after or after[-1].kind != "fence":
+        return after
+    if before and before[-1] is after[-1]:
+        return after
+    if len(placed) < 2 or placed[-1] != "":
+        return after
+    label = placed[-2]
+    if not _is_label(label) or measure(label) > min(MAX_LABEL, limit // 4):
+        return after
+    fence = after[-1]
+    labelled = replace(fence, reopen=(f"(continued) {label}", "", *fence.reopen))
+    return (*after[:-1], labelled)
+
+
+def _is_label(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped or line.startswith(" " * 4):
+        return False
+    if stripped.startswith(("|", "<")):
+        return False
+    return not any(
+        pattern.match(line) for pattern in (_FENCE_OPEN, _DETAILS_OPEN, _DETAILS_LINE)
+    )
 
 
 def _closes_fence(fence: _Construct, line: str) -> bool:

@@ -118,8 +118,11 @@ def _changes(plan: Plan) -> Section | None:
             ]
         )
         if line.detail:
+            # A one-line label above the fence, which a split comment repeats
+            # above the rest of a fence that continues in the next comment.
+            label = f"{escape_text(line.kind)} {code_span(line.subject)}"
             details.append(
-                f"{code_span(line.subject)}\n\n"
+                f"{label}\n\n"
                 + fenced("\n".join(line.detail), "diff" if line.kind == "rule" else "")
             )
     body = table(["risk", "", "kind", "subject", "change"], rows)
