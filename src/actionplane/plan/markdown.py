@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actionplane.diagnostics import Diagnostic
 from actionplane.github.content import CommentContent, Section
 from actionplane.github.markdown import Markdown, code_span, escape_text, table
 from actionplane.plan.describe import (
@@ -25,6 +26,17 @@ from actionplane.plan.model import Plan, plan_from_dict
 RISK_BADGES = {"high": "🔴 high", "medium": "🟠 medium", "low": "⚪ low"}
 # The summary is never folded or split, so it lists only this many failing tests.
 MAX_LISTED_TESTS = 10
+# Names longer than this (in characters) are cut in the comment. The plan JSON,
+# which CI keeps as an artifact, contains them in full.
+MAX_NAME_CHARS = 100
+ELLIPSIS = "\u2026"
+
+
+def shorten(name: str, limit: int = MAX_NAME_CHARS) -> str:
+    """Cut `name` to at most `limit` characters, ending the cut with an ellipsis."""
+    if len(name) <= limit:
+        return name
+    return name[: limit - 1].rstrip() + ELLIPSIS
 
 
 def fenced(text: str, language: str = "") -> str:
@@ -93,7 +105,7 @@ def _summary(plan: Plan) -> str:
 def _test_list(tests: list[tuple[str, str]]) -> Markdown:
     """List failing rule tests in one table cell, as `file:line` and the name."""
     items = [
-        code_span(place) + " " + escape_text(name)
+        code_span(place) + " " + escape_text(shorten(name))
         for place, name in tests[:MAX_LISTED_TESTS]
     ]
     if len(tests) > MAX_LISTED_TESTS:
@@ -108,19 +120,20 @@ def _changes(plan: Plan) -> Section | None:
     details: list[str] = []
     for change in plan.changes:
         line = describe(change)
+        subject = shorten(line.subject)
         rows.append(
             [
                 RISK_BADGES[line.risk],
                 line.symbol,
                 line.kind,
-                code_span(line.subject),
+                code_span(subject),
                 line.summary,
             ]
         )
         if line.detail:
             # A one-line label above the fence, which a split comment repeats
             # above the rest of a fence that continues in the next comment.
-            label = f"{escape_text(line.kind)} {code_span(line.subject)}"
+            label = f"{escape_text(line.kind)} {code_span(subject)}"
             details.append(
                 f"{label}\n\n"
                 + fenced("\n".join(line.detail), "diff" if line.kind == "rule" else "")
@@ -144,7 +157,7 @@ def _impact(plan: Plan) -> Section | None:
             rows.append(
                 [
                     title,
-                    example.label,
+                    shorten(example.label),
                     example.before or "nothing",
                     example.after,
                     ", ".join(example.rules) or "default route",
@@ -171,13 +184,23 @@ def _check(plan: Plan) -> Section | None:
     rows = []
     for d in plan.diagnostics:
         where = str(d.location) if d.location else ""
-        rows.append([d.severity.value, code_span(d.code), where, d.summary, d.detail])
+        rows.append(
+            [d.severity.value, code_span(d.code), where, _summary_of(d), d.detail]
+        )
     errors = sum(1 for d in plan.diagnostics if d.is_error)
     return Section(
         f"Check findings ({errors} error(s))",
         table(["severity", "code", "location", "summary", "fix"], rows),
         open=errors > 0,
     )
+
+
+def _summary_of(diagnostic: Diagnostic) -> str:
+    """Return the diagnostic's summary with the rule test name it quotes shortened."""
+    name = diagnostic.extra.get("rule_test")
+    if not isinstance(name, str) or len(name) <= MAX_NAME_CHARS:
+        return diagnostic.summary
+    return diagnostic.summary.replace(repr(name), repr(shorten(name)), 1)
 
 
 def _footer(plan: Plan) -> str:

@@ -152,6 +152,7 @@ def _check_test(test: RuleTest, snapshot: Snapshot, obj: str) -> Iterator[Diagno
                 f"rule test {test.name!r}: {obj}.{field_name} {part} value does not fit the field",
                 f"{problem}.",
                 location=test.location,
+                extra={"rule_test": test.name},
             )
 
 
@@ -159,7 +160,7 @@ def rule_test_failures(workspace: Workspace, backend: str) -> list[Diagnostic]:
     """Run the rule tests as `actionplane test` does, with one error per failing test.
 
     Rules that do not compile give no diagnostics here, because the compile
-    check reports them. Each error carries the test's name in `extra`.
+    check reports them. Each error contains the test's name in `extra`.
     """
     try:
         report = run_rule_tests(workspace, backend)
