@@ -59,19 +59,19 @@ def write_payload(root: Path, data: dict) -> Path:
     return path
 
 
+def connect(root: Path, data: dict, state: str | None = None):
+    """Run `connectors connect` on a payload written next to the workspace."""
+    args = ["connectors", "connect", str(write_payload(root, data)), "-w", str(root)]
+    if state is not None:
+        args += ["--state", state]
+    return run(*args)
+
+
 def test_connect_validates_and_syncs_in_one_command(
     empty_workspace, zoho_sandbox, tmp_path
 ):
     state = str(tmp_path / "state.db")
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(empty_workspace, payload(zoho_sandbox.url))),
-        "-w",
-        str(empty_workspace),
-        "--state",
-        state,
-    )
+    result = connect(empty_workspace, payload(zoho_sandbox.url), state)
     assert result.exit_code == 0, result.output
     assert "1. Validated: signed in as" in result.output
     assert "2. Added connector 'zoho-sandbox'" in result.output
@@ -94,15 +94,7 @@ def test_connect_updates_existing_connector_keeping_comments(
     data = payload(
         zoho_sandbox.url, validateAfterSave=False, syncMetadataAfterSave=False
     )
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(synced_workspace, data)),
-        "-w",
-        str(synced_workspace),
-        "--state",
-        str(tmp_path / "s.db"),
-    )
+    result = connect(synced_workspace, data, str(tmp_path / "s.db"))
     assert result.exit_code == 0, result.output
     assert "Updated connector 'zoho-sandbox'" in result.output
     text = (synced_workspace / "connectors.yaml").read_text()
@@ -127,13 +119,7 @@ def test_connect_rejects_bad_payload_without_writing(
     empty_workspace, overrides, message
 ):
     data = payload("http://127.0.0.1:9", **overrides)
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(empty_workspace, data)),
-        "-w",
-        str(empty_workspace),
-    )
+    result = connect(empty_workspace, data)
     assert result.exit_code == 1
     assert message in result.output
     assert "12345" not in result.output
@@ -147,13 +133,7 @@ def test_connect_rejects_wrong_data_center_pairing(empty_workspace):
         validateAfterSave=False,
         syncMetadataAfterSave=False,
     )
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(empty_workspace, data)),
-        "-w",
-        str(empty_workspace),
-    )
+    result = connect(empty_workspace, data)
     assert result.exit_code == 1
     assert "different Zoho data centers" in result.output
     assert not (empty_workspace / "connectors.yaml").exists()
@@ -273,15 +253,7 @@ def test_connect_failing_validation_writes_nothing(
         for name in ("connectors.yaml", ".actionplane/metadata/zoho-sandbox.json")
     }
     data = payload(zoho_sandbox.url, isSandbox=False)
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(synced_workspace, data)),
-        "-w",
-        str(synced_workspace),
-        "--state",
-        str(tmp_path / "s.db"),
-    )
+    result = connect(synced_workspace, data, str(tmp_path / "s.db"))
     assert result.exit_code == 1, result.output
     assert "Nothing was saved" in result.output
     assert "Added connector" not in result.output
@@ -297,15 +269,7 @@ def test_connect_failing_sync_restores_workspace(
 ):
     zoho_sandbox.configure(fail_next_reads=50)
     data = payload(zoho_sandbox.url, validateAfterSave=False)
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(empty_workspace, data)),
-        "-w",
-        str(empty_workspace),
-        "--state",
-        str(tmp_path / "s.db"),
-    )
+    result = connect(empty_workspace, data, str(tmp_path / "s.db"))
     assert result.exit_code == 1, result.output
     assert "Nothing was saved" in result.output
     assert not (empty_workspace / "connectors.yaml").exists()
@@ -318,15 +282,7 @@ def test_connect_warns_about_unknown_allowlisted_field(
 ):
     data = payload(zoho_sandbox.url)
     data["managedObjects"][0]["allowedFields"].append("Next_Stepp")
-    result = run(
-        "connectors",
-        "connect",
-        str(write_payload(empty_workspace, data)),
-        "-w",
-        str(empty_workspace),
-        "--state",
-        str(tmp_path / "s.db"),
-    )
+    result = connect(empty_workspace, data, str(tmp_path / "s.db"))
     assert result.exit_code == 0, result.output
     assert "`actionplane check` will report 1 error(s)" in result.output
     assert "Next_Stepp" in result.output
