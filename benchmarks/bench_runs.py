@@ -90,7 +90,8 @@ def build_workspace(root: Path, sandbox_url: str) -> None:
 def apply_workspace(root: Path, state_path: Path) -> None:
     with open_state(state_path, root) as state:
         plan = make_plan(root, state=state)
-        apply_plan(plan, state, root, reason="benchmark")
+        # The benchmark's workspace is a temporary folder outside git.
+        apply_plan(plan, state, root, reason="benchmark", allow_uncommitted=True)
 
 
 def measure(ctx: RunContext, clock: HttpClock, runs: int) -> list[tuple[float, float]]:
