@@ -135,20 +135,26 @@ def _is_metadata_path(rel: str) -> bool:
 def bundle_from_worktree(root: Path) -> ConfigBundle:
     files: dict[str, str] = {}
     if (root / CONNECTORS_FILE).is_file():
-        files[CONNECTORS_FILE] = (root / CONNECTORS_FILE).read_text(encoding="utf-8")
+        files[CONNECTORS_FILE] = _read_worktree_file(root, CONNECTORS_FILE)
     for path in policy_paths(root):
-        files[f"{POLICIES_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
+        rel = f"{POLICIES_DIR}/{path.name}"
+        files[rel] = _read_worktree_file(root, rel)
     metadata = {}
     folder = root / METADATA_DIR
     if folder.is_dir():
         for path in sorted(folder.glob("*.json")):
-            metadata[f"{METADATA_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
+            rel = f"{METADATA_DIR}/{path.name}"
+            metadata[rel] = _read_worktree_file(root, rel)
     bundle = ConfigBundle(files=files, metadata=metadata)
     head = _worktree_head(root)
     if head is not None:
         bundle.commit = head.commit
         bundle.dirty_files = changed_paths(bundle, head)
     return bundle
+
+
+def _read_worktree_file(root: Path, rel: str) -> str:
+    return _decode_text((root / rel).read_bytes(), rel, "in the working tree")
 
 
 def short_commit(label: str | None, missing: str = "no commit") -> str:
@@ -171,7 +177,9 @@ def _worktree_head(root: Path) -> ConfigBundle | None:
         head = repo.head.commit
     except ValueError:  # a new repository without commits
         return None
-    return _bundle_at(repo, root, head, None)
+    # Only compared with the working tree, so a committed file that is not UTF-8
+    # reads as differing instead of failing a plan whose working tree fixed it.
+    return _bundle_at(repo, root, head, None, lenient=True)
 
 
 def _prefix_in_repo(repo: Any, root: Path) -> str:
@@ -237,15 +245,21 @@ def bundle_at_commit(root: Path, commit: str) -> ConfigBundle:
     return _bundle_at(repo, root, found, None)
 
 
-def _bundle_at(repo: Any, root: Path, commit: Any, ref: str | None) -> ConfigBundle:
-    """Read the workspace files of `commit` without walking the whole tree."""
+def _bundle_at(
+    repo: Any, root: Path, commit: Any, ref: str | None, *, lenient: bool = False
+) -> ConfigBundle:
+    """Read the workspace files of `commit` without walking the whole tree.
+
+    With `lenient`, bytes that are not UTF-8 become lone surrogates, which no
+    file read from the working tree contains, instead of raising PlanError.
+    """
     files: dict[str, str] = {}
     metadata: dict[str, str] = {}
     prefix = _prefix_in_repo(repo, root)
     top = _subtree(commit.tree, prefix.rstrip("/")) if prefix else commit.tree
     if top is not None:
         for rel, blob in _workspace_blobs(top):
-            text = _blob_text(blob)
+            text = _blob_text(blob, rel, commit.hexsha, lenient)
             if _is_config_path(rel):
                 files[rel] = text
             elif _is_metadata_path(rel):
@@ -273,8 +287,26 @@ def _workspace_blobs(top: Any) -> Iterator[tuple[str, Any]]:
                 yield f"{folder}/{item.name}", item
 
 
-def _blob_text(blob: Any) -> str:
-    # Path.read_text translates \r\n and \r to \n, so committed files get the same
-    # translation and compare equal to the working tree.
-    text: str = blob.data_stream.read().decode("utf-8")
+def _blob_text(blob: Any, rel: str, commit: str, lenient: bool) -> str:
+    data: bytes = blob.data_stream.read()
+    if lenient:
+        text = data.decode("utf-8", errors="surrogateescape")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _decode_text(data, rel, f"at git commit {commit[:12]}")
+
+
+def _decode_text(data: bytes, rel: str, where: str) -> str:
+    """Decode a workspace file as UTF-8 with \r\n and \r translated to \n.
+
+    The translation matches Path.read_text, so a file reads the same from the
+    working tree and from git. Raises PlanError naming the file and the first
+    invalid byte when `data` is not UTF-8.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanError(
+            f"{rel} {where} is not valid UTF-8 (byte {exc.start}). Save the file"
+            " as UTF-8, commit it if it is tracked, and run the command again."
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
