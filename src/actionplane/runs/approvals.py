@@ -16,6 +16,7 @@ from typing import Any
 
 from actionplane.errors import RunError
 from actionplane.runs.applied import AppliedConfig
+from actionplane.runs.audit_check import require_audited_decision
 from actionplane.runs.context import RunContext
 from actionplane.runs.controls import text_problem
 from actionplane.runs.journal import (
@@ -163,6 +164,7 @@ def approve_run(
     _check_reason(reason)
     run, warnings = load_run(ctx, run_id)
     _require_pending(run)
+    require_audited_decision(ctx.state, run)
     applied = ctx.applied()
     groups = _check_approver(applied, run, approver)
     approvals = ctx.state.list_approvals(run.id)

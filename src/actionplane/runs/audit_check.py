@@ -5,8 +5,8 @@ so the hash chain cannot show an edit to them. Every change to those tables is
 written in the same transaction as an audit entry about the run, so the entries
 of a run determine what its rows must contain:
 
-- ``run.submitted`` records the requester, target, mode, revision, digest and
-  first status. Every later status change records ``from``, ``to`` and the
+- ``run.submitted`` records the requester, target, mode, revision, digest,
+  first status and a digest of the stored decision. Every later status change records ``from``, ``to`` and the
   digest.
 - ``run.approved`` and ``run.approval_added`` record one approval, and
   ``run.rejected`` one rejection, each by the entry's actor.
@@ -24,10 +24,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from actionplane.errors import StateError
+from actionplane.errors import RunError, StateError
 from actionplane.runs.journal import subject_of
 from actionplane.runs.lifecycle import PREVIEWED
 from actionplane.runs.preview import before_values, rule_changes, run_digest
+from actionplane.state.audit_chain import content_digest
 from actionplane.state.base import StateStore
 from actionplane.state.clock import format_time
 from actionplane.state.models import Approval, AuditEvent, Run
@@ -153,7 +154,54 @@ def _submitted_problems(run: Run, submitted: AuditEvent) -> list[Disagreement]:
             found.append(
                 _differs(run, "runs", column, stored, submitted.payload[key], submitted)
             )
+    problem = _decision_problem(run, submitted)
+    if problem is not None:
+        found.append(problem)
     return found
+
+
+def _decision_problem(run: Run, submitted: AuditEvent) -> Disagreement | None:
+    """Compare the digest of the stored decision with the one ``run.submitted`` records.
+
+    The decision names the approver groups and the number of approvals, so an
+    edit to it changes who may approve. Runs submitted before the digest was
+    recorded have nothing to compare.
+    """
+    recorded = submitted.payload.get("decision_digest")
+    if recorded is None:
+        return None
+    stored = content_digest(run.decision)
+    if stored == recorded:
+        return None
+    return Disagreement(
+        run.id,
+        "runs",
+        "decision",
+        stored,
+        recorded,
+        submitted.seq,
+        f"run {run.id}: the decision in the runs table hashes to {stored}, but"
+        f" audit entry #{submitted.seq} records {recorded}, so the approver groups"
+        " or required approvals may have been changed",
+    )
+
+
+def require_audited_decision(state: StateStore, run: Run) -> None:
+    """Raise RunError when the run's stored decision differs from its audited digest.
+
+    Approving or executing such a run would follow a decision that the rules
+    did not make.
+    """
+    submitted = state.audit_events(kind=SUBMITTED, subject=subject_of(run.id))
+    if not submitted:
+        return  # the cross-check in `audit verify` reports the missing entry
+    problem = _decision_problem(run, submitted[0])
+    if problem is not None:
+        raise RunError(
+            f"{problem.message}. The state store was changed outside actionplane;"
+            " run `actionplane audit verify`, keep the file for investigation and"
+            " restore the state from a backup."
+        )
 
 
 def _status_problems(

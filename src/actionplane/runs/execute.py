@@ -9,6 +9,7 @@ from actionplane.runs.approvals import (
     required_approvals,
     valid_approvers,
 )
+from actionplane.runs.audit_check import require_audited_decision
 from actionplane.runs.context import RunContext
 from actionplane.runs.journal import EVIDENCE_CONFLICT, Step, commit_step
 from actionplane.runs.lifecycle import (
@@ -36,6 +37,7 @@ def execute_run(ctx: RunContext, run_id: str) -> RunOutcome:
     if run.status != APPROVED:
         transitions = ctx.state.run_transitions(run.id)
         raise RunError(_not_approved_message(run, transitions))
+    require_audited_decision(ctx.state, run)
     outcome = write_approved(ctx, run, ctx.applied())
     outcome.warnings[:0] = warnings
     return outcome

@@ -46,6 +46,7 @@ from actionplane.runs.preview import (
 from actionplane.runs.progress import note_progress
 from actionplane.runs.render import show_value
 from actionplane.runs.request import ChangeRequest, RunInput, resolve_request
+from actionplane.state.audit_chain import content_digest
 from actionplane.state.clock import format_time
 from actionplane.state.models import Run
 
@@ -210,6 +211,7 @@ def _store(
                 "matched_rules": decided["matched_rules"],
                 "revision": applied.serial,
                 "digest": digest,
+                "decision_digest": content_digest(run.decision),
                 "preset": request.preset,
             },
         )

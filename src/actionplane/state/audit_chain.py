@@ -43,6 +43,15 @@ def canonical_json(value: Any) -> str:
     )
 
 
+def content_digest(value: Any) -> str:
+    """Return ``sha256:`` and the hex SHA-256 of the canonical JSON of ``value``.
+
+    Audit entries record such digests of run and revision data that is stored
+    in tables the chain does not cover, so ``audit verify`` can detect edits.
+    """
+    return "sha256:" + hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
 def entry_hash(
     seq: int, at: str, kind: str, actor: str, subject: str, payload: Any, prev_hash: str
 ) -> str:
