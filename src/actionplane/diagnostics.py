@@ -224,21 +224,32 @@ def secret_literals(lines: Sequence[str]) -> set[str]:
         value = line[start:].split(" #", 1)[0].strip()
         if masked.endswith(": ***") and "{" in line[:start]:
             value = re.split(r"[,}\]]", value, maxsplit=1)[0].strip()
+        # An anchor (`&name`) or a tag (`!!str`) may come before the value.
+        value = _NODE_PROPERTIES.sub("", value)
         for candidate in (value, value.strip("'\"")):
-            if len(candidate) >= _MIN_SCRUBBED:
+            if len(candidate) >= MIN_SCRUBBED:
                 found.add(candidate)
     return found
 
 
+_NODE_PROPERTIES = re.compile(r"^(?:(?:&[^\s]+|![^\s]*)\s+)+")
+
+
 # Shorter values are left in messages: replacing every "1" would garble them,
 # and a credential that short is not a secret worth protecting.
-_MIN_SCRUBBED = 4
+MIN_SCRUBBED = 4
 
 
 def scrub_secrets(
-    diagnostics: Sequence[Diagnostic], literals: set[str]
+    diagnostics: Sequence[Diagnostic],
+    literals: set[str],
+    lines: dict[str, Sequence[str]] | None = None,
 ) -> list[Diagnostic]:
-    """Replace each literal credential value in the messages with `***`."""
+    """Replace each literal credential value in the messages with `***`.
+
+    `lines` maps files to their lines; a diagnostic on a line that holds a
+    literal loses its source line, which the masking may not recognise.
+    """
     if not literals:
         return list(diagnostics)
     ordered = sorted(literals, key=len, reverse=True)
@@ -248,8 +259,22 @@ def scrub_secrets(
             text = text.replace(literal, "***")
         return text
 
+    def shows_literal(d: Diagnostic) -> bool:
+        location = d.location
+        if location is None or not location.line or not lines:
+            return False
+        text = lines.get(location.file) or ()
+        if location.line > len(text):
+            return False
+        return any(literal in text[location.line - 1] for literal in ordered)
+
     return [
-        dataclasses.replace(d, summary=scrub(d.summary), detail=scrub(d.detail))
+        dataclasses.replace(
+            d,
+            summary=scrub(d.summary),
+            detail=scrub(d.detail),
+            show_source=d.show_source and not shows_literal(d),
+        )
         for d in diagnostics
     ]
 

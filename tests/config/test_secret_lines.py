@@ -34,7 +34,7 @@ def test_validate_text_output_masks_secret(workspace: Path, replacement: str) ->
     result = CliRunner().invoke(cli, ["validate", "--workspace", str(workspace)])
 
     assert result.exit_code == 1, result.output
-    assert "clientSecret" in result.output
+    assert "--> connectors.yaml:" in result.output
     assert SECRET not in result.output
     assert "12345678901234" not in result.output
 
@@ -86,3 +86,34 @@ def test_messages_never_quote_secret(workspace: Path, output_format: str) -> Non
     assert "leading zero" in result.output
     assert "01234567890123" not in result.output
     assert "1234567890123" not in result.output
+
+
+ANCHOR_THEN_ALIAS = f"clientSecret: &sec {SECRET}\n    apiVersion: *sec"
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        pytest.param(ANCHOR_THEN_ALIAS, id="anchor-and-alias"),
+        pytest.param(f'"client\\u0053ecret": {SECRET}', id="escaped-key"),
+        pytest.param(
+            f"{REFERENCE}\n    ? clientSecret\n    : {SECRET}", id="explicit-key"
+        ),
+    ],
+)
+@pytest.mark.parametrize("output_format", ["text", "json", "github", "sarif"])
+def test_unusual_spellings_never_show_secret(
+    workspace: Path, replacement: str, output_format: str
+) -> None:
+    path = workspace / "connectors.yaml"
+    text = path.read_text(encoding="utf-8")
+    if "apiVersion" in replacement:
+        text = text.replace("    apiVersion: v8\n", "", 1)
+    path.write_text(text.replace(REFERENCE, replacement, 1), encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli, ["check", "--workspace", str(workspace), "--format", output_format]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert SECRET not in result.output

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from actionplane.config import model as m
-from actionplane.config.schema import validate_document
+from actionplane.config.schema import SECRET_KEYS, validate_document
 from actionplane.config.semantics import (
+    SECRET_REFERENCE,
     Declared,
     check_connectors,
     check_literal_secrets,
@@ -28,6 +29,7 @@ from actionplane.config.yamlload import (
     load_yaml_file,
 )
 from actionplane.diagnostics import (
+    MIN_SCRUBBED,
     Diagnostic,
     Location,
     error,
@@ -52,6 +54,7 @@ class LoadedFiles:
     declared: Declared = field(default_factory=Declared)
     # Literal credential values in connectors.yaml, kept out of every message.
     secrets: set[str] = field(default_factory=set)
+    lines: list[str] = field(default_factory=list)
 
 
 def policy_paths(root: Path) -> list[Path]:
@@ -119,8 +122,11 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
             )
         )
     else:
-        files.secrets = secret_literals(_connectors_lines(root, overrides))
+        files.lines = _connectors_lines(root, overrides)
+        files.secrets = secret_literals(files.lines)
         files.connectors = load(m.CONNECTORS_FILE, "connectors")
+        if files.connectors is not None:
+            files.secrets |= parsed_secret_values(files.connectors.data)
     for rel in names:
         if rel.startswith(m.POLICIES_DIR + "/"):
             doc = load(rel, "policy")
@@ -133,6 +139,27 @@ def read_files(root: Path, overrides: dict[str, str] | None = None) -> LoadedFil
         [raw_data[doc.path] for doc in files.policies],
     )
     return files
+
+
+def parsed_secret_values(data: Any) -> set[str]:
+    """Return literal credential values of the connectors as YAML read them.
+
+    The line scan misses spellings such as an escaped key name
+    (`"client\\u0053ecret"`); the parsed document does not.
+    """
+    found: set[str] = set()
+    connectors = data.get("connectors") if isinstance(data, dict) else None
+    for connector in connectors if isinstance(connectors, list) else []:
+        if not isinstance(connector, dict):
+            continue
+        for key in SECRET_KEYS:
+            value = connector.get(key)
+            if value is None or isinstance(value, bool):
+                continue
+            text = str(value)
+            if not SECRET_REFERENCE.fullmatch(text) and len(text) >= MIN_SCRUBBED:
+                found.add(text)
+    return found
 
 
 def _connectors_lines(root: Path, overrides: dict[str, str] | None) -> list[str]:
@@ -167,7 +194,9 @@ def load_workspace(
         diagnostics.extend(check_connectors(connectors_doc))
     diagnostics.extend(check_policies(valid_policies, files.declared))
     workspace = build_workspace(root, connectors_doc, valid_policies)
-    diagnostics = scrub_secrets(diagnostics, files.secrets)
+    diagnostics = scrub_secrets(
+        diagnostics, files.secrets, {m.CONNECTORS_FILE: files.lines}
+    )
     diagnostics.sort(key=sort_key)
     return workspace, diagnostics
 

@@ -153,7 +153,9 @@ def reject_literal_secrets(
     A plan embeds the configuration files and may be printed, saved and uploaded,
     so none is made while a credential is written as a literal. Lines come
     from the `connector.literal-secret` diagnostics, and from a line scan that
-    also works when the YAML does not parse. The values are never shown.
+    also works when the YAML does not parse. The values are never shown. When
+    no literal is found but the file has YAML errors, no plan is made either,
+    because a credential spelled in an unusual way may have been missed.
     """
     places: dict[int, str] = {}
     for diagnostic in diagnostics:
@@ -169,6 +171,23 @@ def reject_literal_secrets(
         if number not in places and any(value in line for value in literals):
             places[number] = f"{CONNECTORS_FILE}:{number}"
     if not places:
+        unreadable = [
+            d
+            for d in diagnostics
+            if d.is_error
+            and d.code.startswith("yaml.")
+            and d.location is not None
+            and d.location.file == CONNECTORS_FILE
+        ]
+        if unreadable:
+            first = unreadable[0]
+            raise PlanError(
+                f"{CONNECTORS_FILE} does not read as clean YAML ({first.code} at "
+                f"{first.location}: {first.summary}), and no plan was made: a plan "
+                "contains the configuration files, and their credentials cannot be "
+                "checked for literals until the file reads cleanly. Run `actionplane "
+                "validate` and fix the file."
+            )
         return
     listed = "\n".join(f"  - {places[number]}" for number in sorted(places))
     raise PlanError(
