@@ -12,8 +12,14 @@ from actionplane.cli.options import format_option, state_option, workspace_optio
 from actionplane.errors import EXIT_FAILURE
 
 if TYPE_CHECKING:
-    from actionplane.runs.audit_check import Disagreement
+    from actionplane.runs.audit_check import Disagreement, RevisionDisagreement
     from actionplane.state.models import AuditVerification
+
+
+_CHANGED_OUTSIDE = (
+    "The state store was changed outside actionplane. Keep the file for"
+    " investigation and restore the state from a backup."
+)
 
 
 @click.group()
@@ -101,8 +107,9 @@ def verify(
     """Check the audit chain and the run tables against it; exit 1 naming each problem.
 
     Checks every entry's hash and link, then that each run's status, status
-    history, digest, requester and approvals match what the run's audit
-    entries record. Deleting the newest entries leaves a valid chain, so keep
+    history, digest, requester, decision and approvals match what the run's
+    audit entries record, and that each revision's config snapshot still hashes
+    to the digests stored and audited when it was applied. Deleting the newest entries leaves a valid chain, so keep
     the printed head hash outside the state store (for example in CI logs) and
     pass it as --head later.
 
@@ -110,13 +117,17 @@ def verify(
         actionplane audit verify
         actionplane audit verify --head 3f2a...
     """
-    from actionplane.runs.audit_check import check_runs_against_audit
+    from actionplane.runs.audit_check import (
+        check_revisions_against_audit,
+        check_runs_against_audit,
+    )
     from actionplane.state import open_state
 
     with open_state(state_path, workspace) as state:
         result = state.verify_audit(expected_head=expected_head)
         runs_checked, disagreements = check_runs_against_audit(state)
-    ok = result.ok and not disagreements
+        revisions_checked, revision_disagreements = check_revisions_against_audit(state)
+    ok = result.ok and not disagreements and not revision_disagreements
     if output_format == "json":
         body = {
             "format_version": "1",
@@ -126,12 +137,20 @@ def verify(
             "head_hash": result.head_hash,
             "problems": [{"seq": p.seq, "problem": p.problem} for p in result.problems],
             "disagreements": [d.to_json() for d in disagreements],
+            "revisions_checked": revisions_checked,
+            "revision_disagreements": [d.to_json() for d in revision_disagreements],
         }
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     else:
-        click.echo(
-            "\n".join(_verify_lines(result, runs_checked, disagreements, expected_head))
+        lines = _verify_lines(
+            result,
+            runs_checked,
+            disagreements,
+            revisions_checked,
+            revision_disagreements,
+            expected_head,
         )
+        click.echo("\n".join(lines))
     if not ok:
         click.get_current_context().exit(EXIT_FAILURE)
 
@@ -140,6 +159,8 @@ def _verify_lines(
     result: AuditVerification,
     runs_checked: int,
     disagreements: list[Disagreement],
+    revisions_checked: int,
+    revision_disagreements: list[RevisionDisagreement],
     expected_head: str | None,
 ) -> list[str]:
     from actionplane.runs.render import counted
@@ -159,8 +180,9 @@ def _verify_lines(
         lines += [f"  {d.message}" for d in disagreements]
     else:
         lines.append(f"Run tables match the audit trail: {runs} checked.")
+    lines += _revision_lines(revisions_checked, revision_disagreements)
 
-    if result.ok and not disagreements:
+    if result.ok and not disagreements and not revision_disagreements:
         lines.append(f"Head hash: {result.head_hash}")
         if expected_head is None:
             lines.append(
@@ -171,8 +193,24 @@ def _verify_lines(
         else:
             lines.append("It matches the hash given with --head.")
     else:
-        lines.append(
-            "The state store was changed outside actionplane. Keep the file for"
-            " investigation and restore the state from a backup."
-        )
+        lines.append(_CHANGED_OUTSIDE)
+    return lines
+
+
+def _revision_lines(
+    revisions_checked: int, disagreements: list[RevisionDisagreement]
+) -> list[str]:
+    """Return one line when every revision matches, else a heading and each finding."""
+    from actionplane.runs.render import counted
+
+    revisions = counted(revisions_checked, "revision")
+    if not disagreements:
+        return [
+            f"Revisions match their digests and the audit trail: {revisions} checked."
+        ]
+    lines = [
+        "Revisions disagree with their digests or the audit trail:"
+        f" {counted(len(disagreements), 'difference')} in {revisions}."
+    ]
+    lines += [f"  {d.message}" for d in disagreements]
     return lines

@@ -2,18 +2,19 @@
 
 A revision stores the reviewed workspace files and metadata snapshots, so runs
 are decided by exactly what was planned and applied, whatever the working tree
-contains now.
+contains now. A revision whose stored files or snapshots no longer hash to its
+recorded digests was changed outside actionplane and decides no run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from actionplane.config.model import Connector, Workspace
 from actionplane.diagnostics import has_errors
-from actionplane.errors import RunError
+from actionplane.errors import ConfigError, RunError
 from actionplane.metadata.snapshot import Snapshot
 from actionplane.plan.bundle import ConfigBundle
 from actionplane.rules.engine import RuleSet
@@ -74,7 +75,51 @@ def load_applied(state: StateStore, root: Path) -> AppliedConfig:
     return applied_from_revision(revision, root)
 
 
+class DigestMismatch(NamedTuple):
+    """A digest stored with a revision that its config snapshot no longer hashes to."""
+
+    field: str
+    stored: Any
+    recomputed: Any
+
+
+def revision_digest_mismatches(revision: Revision) -> list[DigestMismatch]:
+    """Recompute the revision's config and metadata digests from its snapshot.
+
+    Plan and apply compute both digests with ``ConfigBundle``, so the same code
+    recomputes them here.
+    """
+    bundle = ConfigBundle.from_dict(revision.config_snapshot)
+    found = []
+    if bundle.config_digest != revision.config_digest:
+        found.append(
+            DigestMismatch(
+                "config_digest", revision.config_digest, bundle.config_digest
+            )
+        )
+    try:
+        metadata_digests: Any = bundle.metadata_digests
+    except ConfigError as exc:
+        metadata_digests = f"unreadable: {exc.message}"
+    if metadata_digests != revision.metadata_digests:
+        found.append(
+            DigestMismatch(
+                "metadata_digests", revision.metadata_digests, metadata_digests
+            )
+        )
+    return found
+
+
 def applied_from_revision(revision: Revision, root: Path) -> AppliedConfig:
+    mismatches = revision_digest_mismatches(revision)
+    if mismatches:
+        names = " and ".join(m.field for m in mismatches)
+        raise RunError(
+            f"applied revision {revision.serial} does not match its {names}: its"
+            " config_snapshot was changed outside actionplane, so it cannot decide"
+            " runs. Run `actionplane audit verify`, keep the state file for"
+            " investigation and restore the state from a backup."
+        )
     bundle = ConfigBundle.from_dict(revision.config_snapshot)
     workspace, diagnostics = bundle.load(root)
     if has_errors(diagnostics):

@@ -15,6 +15,11 @@ A row that disagrees with those entries was changed outside actionplane. The
 digest is also recomputed from the stored request, before values and revision,
 and the preview's changes must equal the request's, because execution writes
 the preview's after values.
+
+Revisions are append-only through SQLite triggers, but a trigger can be
+dropped. Each revision's config and metadata digests are therefore recomputed
+from its stored config snapshot and compared with the stored digests and with
+the ``config.applied`` entry that recorded them.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from actionplane.errors import RunError, StateError
+from actionplane.runs.applied import revision_digest_mismatches
 from actionplane.runs.journal import subject_of
 from actionplane.runs.lifecycle import PREVIEWED
 from actionplane.runs.preview import before_values, rule_changes, run_digest
 from actionplane.state.audit_chain import content_digest
 from actionplane.state.base import StateStore
 from actionplane.state.clock import format_time
-from actionplane.state.models import Approval, AuditEvent, Run
+from actionplane.state.models import Approval, AuditEvent, Revision, Run
 from actionplane.state.redact import redact
 
 SUBMITTED = "run.submitted"
@@ -42,6 +48,10 @@ APPROVAL_KINDS = {
     "run.rejected": "reject",
 }
 _RUN_SUBJECT_PREFIX = subject_of("")
+CONFIG_APPLIED = "config.applied"
+_REVISION_SUBJECT_PREFIX = "revision/"
+# Revision digests that ``config.applied`` records, under the same keys.
+_APPLIED_DIGESTS = ("config_digest", "metadata_digests")
 
 # Run columns that ``run.submitted`` records, with the payload key of each.
 _SUBMITTED_COLUMNS = (
@@ -81,6 +91,115 @@ class Disagreement:
             "seq": self.seq,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionDisagreement:
+    """A digest of a revision that differs from its snapshot or its audit entry.
+
+    ``stored_value`` is the value in the revisions table, ``expected_value`` the
+    value recomputed from the snapshot or recorded by ``config.applied``, both
+    as display texts. ``seq`` is that audit entry, when one is compared.
+    """
+
+    serial: int
+    field: str
+    stored_value: str
+    expected_value: str
+    seq: int | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "serial": self.serial,
+            "field": self.field,
+            "stored_value": self.stored_value,
+            "expected_value": self.expected_value,
+            "seq": self.seq,
+            "message": self.message,
+        }
+
+
+def check_revisions_against_audit(
+    state: StateStore,
+) -> tuple[int, list[RevisionDisagreement]]:
+    """Recompute each revision's digests and compare them with its audit entry.
+
+    Returns the number of revisions checked and the disagreements.
+    """
+    applied: dict[int, AuditEvent] = {}
+    for event in state.audit_events(kind=CONFIG_APPLIED):
+        serial_text = event.subject.removeprefix(_REVISION_SUBJECT_PREFIX)
+        if serial_text.isdigit():
+            applied[int(serial_text)] = event
+
+    revisions = list(reversed(state.list_revisions()))
+    found: list[RevisionDisagreement] = []
+    for revision in revisions:
+        found.extend(_revision_problems(revision, applied.pop(revision.serial, None)))
+    for serial, event in sorted(applied.items()):
+        found.append(
+            RevisionDisagreement(
+                serial,
+                "row",
+                "missing",
+                "present",
+                event.seq,
+                f"revision {serial}: audit entry #{event.seq} records that it was"
+                " applied, but the revisions table has no row for it",
+            )
+        )
+    return len(revisions), found
+
+
+def _revision_problems(
+    revision: Revision, event: AuditEvent | None
+) -> list[RevisionDisagreement]:
+    serial = revision.serial
+    found = [
+        RevisionDisagreement(
+            serial,
+            mismatch.field,
+            _shown(mismatch.stored),
+            _shown(mismatch.recomputed),
+            None,
+            f"revision {serial}: its config_snapshot hashes to"
+            f" {_shown(mismatch.recomputed)}, but {mismatch.field} in the revisions"
+            f" table is {_shown(mismatch.stored)}, so the applied configuration was"
+            " changed",
+        )
+        for mismatch in revision_digest_mismatches(revision)
+    ]
+    if event is None:
+        found.append(
+            RevisionDisagreement(
+                serial,
+                "row",
+                "present",
+                "missing",
+                None,
+                f"revision {serial}: the revisions table has a row for it, but the"
+                f" audit trail has no {CONFIG_APPLIED} entry for it",
+            )
+        )
+        return found
+    for key in _APPLIED_DIGESTS:
+        stored = getattr(revision, key)
+        if key in event.payload and stored != event.payload[key]:
+            recorded = _shown(event.payload[key])
+            found.append(
+                RevisionDisagreement(
+                    serial,
+                    key,
+                    _shown(stored),
+                    recorded,
+                    event.seq,
+                    f"revision {serial}: {key} is {_shown(stored)} in the revisions"
+                    f" table, but the audit trail records {recorded}"
+                    f" (entry #{event.seq})",
+                )
+            )
+    return found
 
 
 def check_runs_against_audit(state: StateStore) -> tuple[int, list[Disagreement]]:
