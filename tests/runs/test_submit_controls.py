@@ -120,15 +120,16 @@ def test_bidi_in_multiline_text_rejected(runs_env: RunsEnv) -> None:
 
 
 @pytest.mark.parametrize(
-    ("option", "value", "label"),
+    ("option", "value", "label", "exit_code"),
     [
-        ("--reason", "Follow-up \u202eetouq", "the reason contains U+202E"),
-        ("--actor", "avery\u0000.quinn", "the actor id contains U+0000"),
-        ("--group", "revops\u2066-leads", "an actor group contains U+2066"),
+        ("--reason", "Follow-up \u202eetouq", "the reason contains U+202E", 1),
+        # Names are checked as options, so these are usage errors.
+        ("--actor", "avery\u0000.quinn", "contains U+0000", 2),
+        ("--group", "revops\u2066-leads", "contains U+2066", 2),
     ],
 )
 def test_control_in_request_text_rejected(
-    runs_env: RunsEnv, option: str, value: str, label: str
+    runs_env: RunsEnv, option: str, value: str, label: str, exit_code: int
 ) -> None:
     code, stderr = submit_deal(
         runs_env,
@@ -140,7 +141,7 @@ def test_control_in_request_text_rejected(
         value,
     )
 
-    assert code == 1
+    assert code == exit_code
     assert label in stderr
     assert_nothing_happened(runs_env)
 

@@ -27,9 +27,28 @@ def _common(func: F) -> F:
     return workspace_option(state_option(func))
 
 
+def _checked_name(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Reject actor and group names that could pass for another name on screen."""
+    from actionplane.runs.controls import name_problem
+
+    for name in value if isinstance(value, tuple) else [value]:
+        if name is None:
+            continue
+        problem = name_problem(name)
+        if problem:
+            raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
 def _as_option(required: bool, help_text: str) -> Callable[[F], F]:
     return click.option(
-        "--as", "user", required=required, default=None, metavar="USER", help=help_text
+        "--as",
+        "user",
+        required=required,
+        default=None,
+        metavar="USER",
+        help=help_text,
+        callback=_checked_name,
     )
 
 
@@ -93,6 +112,7 @@ def run() -> None:
     "--actor",
     "actor_id",
     default=None,
+    callback=_checked_name,
     help="Who asks for the change. Required unless --file or --preset gives one.",
 )
 @click.option(
@@ -105,6 +125,7 @@ def run() -> None:
     "--group",
     "groups",
     multiple=True,
+    callback=_checked_name,
     help="A group of the actor, besides the workspace groups. Repeatable.",
 )
 @click.option(

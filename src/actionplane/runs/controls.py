@@ -10,6 +10,7 @@ are allowed in multi-line text, such as a textarea field or the reason.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -72,3 +73,30 @@ def _texts(value: Any) -> Iterator[str]:
         for key, item in value.items():
             yield str(key)
             yield from _texts(item)
+
+
+# People, services, agents and groups are named in plain ASCII so that two
+# names that look alike on screen ("dana.lee" and "dana.lee " or a copy with a
+# zero-width joiner) can never be two different identities.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+:/-]{0,127}")
+
+
+def name_problem(value: str) -> str | None:
+    """Return why `value` cannot name an actor or group, or None when it can."""
+    if _NAME.fullmatch(value):
+        return None
+    odd = next(
+        (
+            char
+            for char in value
+            if not (char.isascii() and (char.isalnum() or char in "._@+:/-"))
+        ),
+        None,
+    )
+    where = f"it contains {code_point(char)}" if (char := odd) is not None else ""
+    if not where:
+        where = "it must start with a letter or digit and be at most 128 characters"
+    return (
+        f"{value!r} is not a valid name: {where}. Use letters, digits and"
+        " . _ @ + : / - only, as the name appears in the workspace's groups."
+    )
