@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -288,3 +293,33 @@ def test_connect_warns_about_unknown_allowlisted_field(
     assert "Next_Stepp" in result.output
     assert "Next_Step" in result.output.replace("Next_Stepp", "")
     assert (empty_workspace / "connectors.yaml").exists()
+
+
+def test_connect_terminated_during_sync_restores_workspace(
+    empty_workspace, zoho_sandbox, tmp_path
+):
+    zoho_sandbox.configure(latency_ms=400)
+    payload_path = write_payload(empty_workspace, payload(zoho_sandbox.url))
+    env = {
+        **os.environ,
+        "ACTIONPLANE_CACHE_DIR": str(tmp_path / "cache"),
+        "ACTIONPLANE_STATE": str(tmp_path / "s.db"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "actionplane", "connectors", "connect",
+         str(payload_path), "-w", str(empty_workspace)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    # Validation takes three calls; the write and the sync come after it.
+    deadline = time.monotonic() + 20
+    while not (empty_workspace / "connectors.yaml").exists():
+        assert time.monotonic() < deadline, "connect never wrote connectors.yaml"
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Nothing was saved" in stderr
+    assert not (empty_workspace / "connectors.yaml").exists()
+    assert not (empty_workspace / ".actionplane/metadata/zoho-sandbox.json").exists()

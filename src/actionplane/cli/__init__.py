@@ -126,8 +126,26 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived; raised so that cleanup code runs as for Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map errors to the documented exit codes."""
+    import signal
+
+    # A terminated command unwinds like an interrupted one, so half-done work
+    # (a connector being saved, a lock being held) is put back or released.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_terminated)
     try:
         code = cli.main(args=argv, prog_name="actionplane", standalone_mode=False)
     except ActionPlaneError as exc:
@@ -144,6 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except _Terminated as exc:
+        click.echo("Terminated.", err=True)
+        sys.exit(128 + exc.signum)
     except Exception as exc:  # the last-resort handler for bugs
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo(
