@@ -21,6 +21,7 @@ from actionplane.runs.context import RunContext
 from actionplane.runs.controls import text_problem
 from actionplane.runs.journal import (
     EVIDENCE_CONFLICT,
+    EVIDENCE_DIGESTS,
     EVIDENCE_RECORD,
     Step,
     commit_step,
@@ -311,7 +312,7 @@ def _store_approval(
                 ctx, run, Step(APPROVED, "run.approved", approver, audit, {}, evidence)
             )
         else:
-            store_evidence(ctx, run.id, evidence)
+            audit[EVIDENCE_DIGESTS] = store_evidence(ctx, run.id, evidence)
             ctx.state.append_audit(
                 "run.approval_added", approver, subject_of(run.id), audit
             )

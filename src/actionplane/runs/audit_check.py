@@ -10,6 +10,8 @@ of a run determine what its rows must contain:
   digest.
 - ``run.approved`` and ``run.approval_added`` record one approval, and
   ``run.rejected`` one rejection, each by the entry's actor.
+- An entry written with evidence records the ``seq`` and digest of each
+  evidence item stored in its transaction.
 
 A row that disagrees with those entries was changed outside actionplane. The
 digest is also recomputed from the stored request, before values and revision,
@@ -31,13 +33,13 @@ from typing import Any
 
 from actionplane.errors import RunError, StateError
 from actionplane.runs.applied import revision_digest_mismatches
-from actionplane.runs.journal import subject_of
+from actionplane.runs.journal import EVIDENCE_DIGESTS, evidence_digest, subject_of
 from actionplane.runs.lifecycle import PREVIEWED
 from actionplane.runs.preview import before_values, rule_changes, run_digest
 from actionplane.state.audit_chain import content_digest
 from actionplane.state.base import StateStore
 from actionplane.state.clock import format_time
-from actionplane.state.models import Approval, AuditEvent, Revision, Run
+from actionplane.state.models import Approval, AuditEvent, Evidence, Revision, Run
 from actionplane.state.redact import redact
 
 SUBMITTED = "run.submitted"
@@ -59,6 +61,7 @@ _SUBMITTED_COLUMNS = (
     ("object", "object"),
     ("record_id", "record_id"),
     ("dry_run", "dry_run"),
+    ("actor_kind", "actor_kind"),
     ("revision_serial", "revision"),
     ("digest", "digest"),
 )
@@ -256,6 +259,43 @@ def _check_run(
     found += _status_problems(state, run, submitted, events)
     found += _digest_problems(state, run, events)
     found += _approval_problems(run, state.list_approvals(run.id), events)
+    found += _evidence_problems(run, state.list_evidence(run.id), events)
+    return found
+
+
+def _evidence_problems(
+    run: Run, evidence: list[Evidence], events: list[AuditEvent]
+) -> list[Disagreement]:
+    """Compare evidence rows with the digests that the run's entries record.
+
+    Runs stored before the digests were recorded have none to compare.
+    """
+    # NOTE: the record read before a rollback is stored without an audit entry,
+    # so an edit to that item alone goes unnoticed.
+    rows = {item.seq: item for item in evidence}
+    found = []
+    for event in events:
+        for recorded in event.payload.get(EVIDENCE_DIGESTS) or []:
+            seq, digest = recorded["seq"], recorded["digest"]
+            item = rows.get(seq)
+            stored = "missing" if item is None else evidence_digest(item)
+            if stored == digest:
+                continue
+            label = (
+                f"evidence #{seq}" if item is None else f"evidence #{seq} ({item.name})"
+            )
+            found.append(
+                Disagreement(
+                    run.id,
+                    "evidence",
+                    f"evidence #{seq}",
+                    stored,
+                    digest,
+                    event.seq,
+                    f"run {run.id}: {label} in the evidence table hashes to {stored},"
+                    f" but audit entry #{event.seq} records {digest}",
+                )
+            )
     return found
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from actionplane.config.model import Connector
 from actionplane.runs.context import RunContext, exchange_evidence, exchange_name
 from actionplane.state import redact
-from actionplane.state.audit_chain import canonical_json
-from actionplane.state.models import Run
+from actionplane.state.audit_chain import canonical_json, content_digest
+from actionplane.state.models import Evidence, Run
 
 # Evidence kinds, in the order a run usually collects them.
 EVIDENCE_REQUEST = "request"
@@ -29,6 +29,10 @@ EVIDENCE_WRITE = "write"
 EVIDENCE_READ_BACK = "read_back"
 EVIDENCE_CONFLICT = "conflict"
 EVIDENCE_ROLLBACK = "rollback"
+
+# Audit payload key listing the ``seq`` and digest of each evidence item stored
+# in the entry's transaction, so `audit verify` can detect an edited item.
+EVIDENCE_DIGESTS = "evidence"
 
 
 def subject_of(run_id: str) -> str:
@@ -95,8 +99,14 @@ def commit_step(ctx: RunContext, run: Run, step: Step) -> Run:
         updated = state.update_run_status(
             run.id, run.status, step.status, result=merged_result(run, step.result)
         )
-        store_evidence(ctx, run.id, step.evidence)
-        audit = {"from": run.status, "to": step.status, "digest": run.digest}
+        stored = store_evidence(ctx, run.id, step.evidence)
+        audit: dict[str, Any] = {
+            "from": run.status,
+            "to": step.status,
+            "digest": run.digest,
+        }
+        if stored:
+            audit[EVIDENCE_DIGESTS] = stored
         state.append_audit(
             step.audit_kind, step.actor, subject_of(run.id), audit | step.audit
         )
@@ -105,15 +115,28 @@ def commit_step(ctx: RunContext, run: Run, step: Step) -> Run:
 
 def store_evidence(
     ctx: RunContext, run_id: str, items: list[tuple[str, str, Any]]
-) -> None:
+) -> list[dict[str, Any]]:
     """Store the Zoho exchanges made since the last call, then ``items``.
 
     Exchanges come first because the items (a record as read, a write result)
-    are drawn from them.
+    are drawn from them. Returns the ``seq`` and ``digest`` of each
+    stored item, for the audit entry written in the same transaction.
     """
-    for exchange in ctx.exchanges.drain():
+    stored = [
         ctx.state.add_evidence(
             run_id, EVIDENCE_ZOHO, exchange_name(exchange), exchange_evidence(exchange)
         )
-    for kind, name, content in items:
+        for exchange in ctx.exchanges.drain()
+    ]
+    stored += [
         ctx.state.add_evidence(run_id, kind, name, content)
+        for kind, name, content in items
+    ]
+    return [{"seq": item.seq, "digest": evidence_digest(item)} for item in stored]
+
+
+def evidence_digest(item: Evidence) -> str:
+    """Return the digest of an evidence item's kind, name and content as stored."""
+    return content_digest(
+        {"kind": item.kind, "name": item.name, "content": item.content}
+    )

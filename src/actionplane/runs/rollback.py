@@ -20,6 +20,7 @@ import json
 from actionplane.errors import RunError
 from actionplane.runs.context import RunContext
 from actionplane.runs.journal import (
+    EVIDENCE_DIGESTS,
     EVIDENCE_RECORD,
     read_record,
     store_evidence,
@@ -74,6 +75,8 @@ def rollback_run(
         spec = rollback_spec(
             run, actor, baseline=baseline, expected_record=record, extra=extra
         )
+        # NOTE: no audit entry records this item's digest, so `audit verify`
+        # cannot detect an edit to it.
         with ctx.state.transaction():
             store_evidence(
                 ctx, run.id, [(EVIDENCE_RECORD, "record read before rollback", record)]
@@ -147,14 +150,18 @@ def _refuse(
     edits: list[dict[str, object]],
 ) -> RunOutcome:
     with ctx.state.transaction():
-        store_evidence(
+        stored = store_evidence(
             ctx, run.id, [(EVIDENCE_RECORD, "record read before rollback", record)]
         )
         ctx.state.append_audit(
             "run.rollback_refused",
             actor,
             subject_of(run.id),
-            {"fields": [e["field"] for e in edits], "digest": run.digest},
+            {
+                "fields": [e["field"] for e in edits],
+                "digest": run.digest,
+                EVIDENCE_DIGESTS: stored,
+            },
         )
     names = ", ".join(str(e["field"]) for e in edits)
     return RunOutcome(

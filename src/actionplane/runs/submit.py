@@ -19,6 +19,7 @@ from actionplane.runs.context import RunContext
 from actionplane.runs.execute import write_approved
 from actionplane.runs.journal import (
     EVIDENCE_DECISION,
+    EVIDENCE_DIGESTS,
     EVIDENCE_PREVIEW,
     EVIDENCE_RECORD,
     EVIDENCE_REQUEST,
@@ -195,7 +196,7 @@ def _store(
             evidence.append((EVIDENCE_RECORD, "record read for the preview", record))
         evidence.append((EVIDENCE_PREVIEW, "preview", _preview_evidence(preview)))
         evidence.append((EVIDENCE_DECISION, "decision", decided))
-        store_evidence(ctx, run.id, evidence)
+        stored_evidence = store_evidence(ctx, run.id, evidence)
         state.append_audit(
             "run.submitted",
             request.actor["id"],
@@ -212,7 +213,9 @@ def _store(
                 "revision": applied.serial,
                 "digest": digest,
                 "decision_digest": content_digest(run.decision),
+                "actor_kind": request.actor["kind"],
                 "preset": request.preset,
+                EVIDENCE_DIGESTS: stored_evidence,
             },
         )
         state.record_governed_run(run.id)
