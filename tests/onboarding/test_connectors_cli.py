@@ -118,6 +118,19 @@ def test_connect_updates_existing_connector_keeping_comments(
         pytest.param(
             {"clientSecret": 12345}, "clientSecret must be a string", id="secret-type"
         ),
+        pytest.param(
+            {
+                "managedObjects": [
+                    {
+                        "objectApiName": "Deals",
+                        "displayname": "Deals",
+                        "allowedFields": ["Stage"],
+                    }
+                ]
+            },
+            "managedObjects[0] has the unknown key 'displayname'",
+            id="object-unknown-key",
+        ),
     ],
 )
 def test_connect_rejects_bad_payload_without_writing(
@@ -323,3 +336,14 @@ def test_connect_terminated_during_sync_restores_workspace(
     assert "Nothing was saved" in stderr
     assert not (empty_workspace / "connectors.yaml").exists()
     assert not (empty_workspace / ".actionplane/metadata/zoho-sandbox.json").exists()
+
+
+def test_connect_rejects_duplicate_payload_key(empty_workspace):
+    path = empty_workspace.parent / "onboarding.json"
+    path.write_text('{"loginUrl": "http://127.0.0.1:9", "loginUrl": "http://x"}')
+
+    result = run("connectors", "connect", str(path), "-w", str(empty_workspace))
+
+    assert result.exit_code == 1
+    assert "gives the key 'loginUrl' twice" in result.output
+    assert not (empty_workspace / "connectors.yaml").exists()

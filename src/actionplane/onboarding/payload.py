@@ -62,14 +62,39 @@ def env_var_names(prefix: str) -> dict[str, str]:
 
 def read_payload(path: Path, *, name: str | None, env_prefix: str) -> OnboardingPayload:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(
+            path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys
+        )
     except FileNotFoundError:
         raise ConfigError(f"onboarding payload {path} not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid UTF-8 (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except _DuplicateKeyError as exc:
+        raise ConfigError(
+            f"{path} gives the key {exc.key!r} twice in one object; keep one"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
     return parse_payload(data, str(path), name=name, env_prefix=env_prefix)
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKeyError(key)
+        data[key] = value
+    return data
 
 
 def parse_payload(
@@ -121,6 +146,9 @@ def parse_payload(
     )
 
 
+_OBJECT_KEYS = ("objectApiName", "displayName", "allowedFields")
+
+
 def _problems(data: dict[str, Any]) -> list[str]:
     problems = []
     for key in data:
@@ -137,6 +165,12 @@ def _problems(data: dict[str, Any]) -> list[str]:
             shown = "" if key in SECRET_KEYS else f" (got {json.dumps(data[key])[:40]})"
             problems.append(f"{key} must be a {_type_name(expected)}{shown}")
     for i, obj in enumerate(data.get("managedObjects") or []):
+        for key in obj if isinstance(obj, dict) else ():
+            if key not in _OBJECT_KEYS:
+                problems.append(
+                    f"managedObjects[{i}] has the unknown key {key!r}; allowed keys:"
+                    f" {', '.join(_OBJECT_KEYS)}"
+                )
         if not isinstance(obj, dict) or not isinstance(obj.get("objectApiName"), str):
             problems.append(f"managedObjects[{i}] needs an objectApiName string")
         elif not isinstance(obj.get("allowedFields"), list) or not all(
