@@ -10,6 +10,7 @@ digit is lost to a double.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,11 +19,23 @@ from typing import Any
 
 from actionplane.config.model import ActorKind, Connector
 from actionplane.errors import RunError
-from actionplane.metadata.values import parse_cli_value, value_problem
+from actionplane.metadata.values import TEXT_TYPES, parse_cli_value, value_problem
 from actionplane.runs.applied import APPLY_HINT, AppliedConfig
 from actionplane.runs.controls import text_problem
 from actionplane.runs.numbers import double_safe, non_finite_problem, number_problem
 from actionplane.state.redact import REDACTED, redact
+
+# Limits on one change request. A request changes fields of one record, so
+# real requests stay far below them. They bound the memory and time that
+# checking, storing and writing a request take.
+MAX_REQUEST_FILE_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+MAX_REASON_CHARS = 2_000
+# Zoho updates at most 100 records per call, and a module typically has a few
+# hundred fields. The connector's allowlist bounds a request further.
+MAX_CHANGED_FIELDS = 100
+# For text values whose field has no length in the metadata snapshot.
+MAX_TEXT_VALUE_CHARS = 32_000
 
 _FILE_KEYS = {
     "connector",
@@ -103,22 +116,16 @@ def parse_set_option(text: str) -> tuple[str, str]:
 
 def read_request_file(path: Path, into: RunInput) -> None:
     """Fill ``into`` from a JSON request file; values already set are kept."""
+    text = _read_request_text(path)
+    _check_nesting(text, path)
     try:
         # Decimal keeps every digit of a number literal for the range checks.
-        data = json.loads(
-            path.read_text(encoding="utf-8"),
-            parse_float=Decimal,
-            object_pairs_hook=_unique_keys,
-        )
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
     except DuplicateKeyError as exc:
         raise RunError(
             f"request file {path} has the key {json.dumps(exc.key)} more than once"
             f" in one JSON object (its keys: {', '.join(exc.keys)}). JSON readers"
             " keep only one of the values, so remove the other and submit again."
-        ) from None
-    except OSError as exc:
-        raise RunError(
-            f"cannot read request file {path}: {exc.strerror}. Check the path."
         ) from None
     except json.JSONDecodeError as exc:
         raise RunError(
@@ -133,6 +140,7 @@ def read_request_file(path: Path, into: RunInput) -> None:
             f" {sys.get_int_max_str_digits()} digits, far more than any Zoho field"
             " holds. Fix the number and submit again."
         ) from None
+    _check_surrogates(data, path)
     if not isinstance(data, dict) or set(data) - _FILE_KEYS:
         unknown = sorted(set(data) - _FILE_KEYS) if isinstance(data, dict) else []
         raise RunError(
@@ -141,6 +149,96 @@ def read_request_file(path: Path, into: RunInput) -> None:
             + (f"; unknown keys: {', '.join(unknown)}." if unknown else ".")
         )
     _fill_from_file(data, into, path)
+
+
+def _read_request_text(path: Path) -> str:
+    """Read at most MAX_REQUEST_FILE_BYTES of a request file and decode it as UTF-8."""
+    try:
+        with path.open("rb") as stream:
+            # Reading one byte past the limit detects an oversized file, even
+            # when it is a pipe or grows while it is read.
+            data = stream.read(MAX_REQUEST_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RunError(
+            f"cannot read request file {path}: {exc.strerror}. Check the path."
+        ) from None
+    if len(data) > MAX_REQUEST_FILE_BYTES:
+        raise RunError(
+            f"request file {path} is larger than {MAX_REQUEST_FILE_BYTES:,} bytes."
+            f" A request changes at most {MAX_CHANGED_FIELDS} fields of one record,"
+            " so it fits well within that; check that this is the right file."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RunError(
+            f"request file {path} is not valid UTF-8 (byte {exc.start}, line"
+            f" {line}). Save the file as UTF-8 and submit again."
+        ) from None
+
+
+# A JSON string literal, or one bracket outside string literals.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_nesting(text: str, path: Path) -> None:
+    """Raise RunError when arrays and objects nest deeper than MAX_JSON_DEPTH.
+
+    Runs before the JSON parser, which recurses once per level and fails with
+    RecursionError on input nested thousands of levels deep.
+    """
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+        elif bracket in "]}":
+            depth -= 1
+        if depth > MAX_JSON_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            raise RunError(
+                f"request file {path} nests arrays or objects more than"
+                f" {MAX_JSON_DEPTH} levels deep (line {line}, column {column})."
+                " A request needs only a few levels; fix the JSON and submit again."
+            )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(data: Any, path: Path) -> None:
+    """Raise RunError naming a key or string that contains a lone UTF-16 surrogate.
+
+    JSON allows escapes such as \\ud800 that decode to half of a surrogate pair.
+    Such text cannot be encoded as UTF-8, so it could be neither stored nor sent.
+    """
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        location, value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                key_location = f"{location}.{key}" if location else key
+                _reject_surrogate(key, f"the key {key_location!r}", path)
+                pending.append((key_location, item))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                pending.append((f"{location}[{index}]", item))
+        elif isinstance(value, str):
+            _reject_surrogate(value, location or "the top-level string", path)
+
+
+def _reject_surrogate(text: str, location: str, path: Path) -> None:
+    match = _SURROGATE.search(text)
+    if match is None:
+        return
+    raise RunError(
+        f"{location} in request file {path} contains the lone surrogate"
+        f" \\u{ord(match.group()):04x} at character {match.start() + 1}, which is"
+        " not a character and cannot be stored as UTF-8. Write the character"
+        " itself or a complete surrogate pair, and submit again."
+    )
 
 
 class DuplicateKeyError(ValueError):
@@ -258,6 +356,7 @@ def resolve_request(applied: AppliedConfig, given: RunInput) -> ChangeRequest:
     kind = given.actor_kind or ActorKind.HUMAN.value
     if kind not in {k.value for k in ActorKind}:
         raise RunError(f"actor kind {kind!r} is not human, agent or service.")
+    _check_request_size(applied, connector, object_name, given, reason)
     _check_request_texts(given, record_id, actor_id, reason)
 
     values = dict(given.values)
@@ -313,6 +412,56 @@ def _check_request_texts(
     found = [problem for problem in problems if problem is not None]
     if found:
         raise RunError("\n".join(f"{problem}." for problem in found))
+
+
+def _check_request_size(
+    applied: AppliedConfig,
+    connector: Connector,
+    object_name: str,
+    given: RunInput,
+    reason: str,
+) -> None:
+    """Raise RunError when the reason, the number of fields or a text value is too long.
+
+    Runs before any other check of the values and before any Zoho call, so an
+    oversized request costs little time or memory.
+    """
+    problems = []
+    if len(reason) > MAX_REASON_CHARS:
+        problems.append(
+            f"the reason has {len(reason):,} characters, more than the maximum of"
+            f" {MAX_REASON_CHARS:,}; summarize it and link to the details"
+        )
+    names = {*given.values, *given.set_values}
+    if len(names) > MAX_CHANGED_FIELDS:
+        problems.append(
+            f"the request changes {len(names):,} fields, more than the maximum of"
+            f" {MAX_CHANGED_FIELDS}; split it into several requests"
+        )
+    else:
+        for name in sorted(names):
+            value = given.set_values.get(name, given.values.get(name))
+            entry = applied.field_entry(connector.name, object_name, name) or {}
+            length = entry.get("length")
+            if entry.get("dataType") not in TEXT_TYPES or not isinstance(length, int):
+                length = MAX_TEXT_VALUE_CHARS
+            longest = max((len(text) for text in _strings_in(value)), default=0)
+            if longest > length:
+                problems.append(
+                    f"the value of {name} has {longest:,} characters, more than the"
+                    f" maximum of {length:,}; shorten it"
+                )
+    if problems:
+        raise RunError("\n".join(f"{problem}." for problem in problems))
+
+
+def _strings_in(value: Any) -> list[str]:
+    """Return ``value`` if it is a string, or the strings in it if it is a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
 
 
 def _resolve_connector(applied: AppliedConfig, name: str | None) -> Connector:
