@@ -30,6 +30,7 @@ from actionplane.plan.bundle import (
     bundle_at_commit,
     bundle_from_worktree,
     changed_paths,
+    commit_on_head,
     short_commit,
 )
 from actionplane.plan.make import relied_fields
@@ -185,6 +186,7 @@ def apply_plan(
         )
     require_committed(plan, allow_uncommitted)
     verify_committed_files(plan.desired, root)
+    require_commit_on_head(plan.desired, root)
     verify_uncommitted_files(plan.desired, root)
     holder = lock_holder()
     lock = state.acquire_lock(
@@ -282,6 +284,23 @@ def verify_committed_files(desired: ConfigBundle, root: Path) -> None:
             + ". The plan file was changed after it was made; make a new plan with "
             "`actionplane plan --out FILE` and review it again."
         )
+
+
+def require_commit_on_head(desired: ConfigBundle, root: Path) -> None:
+    """Raise PlanError unless the plan's commit is HEAD or an ancestor of HEAD.
+
+    A commit that exists in the repository but on no checked-out history, for
+    example one dropped by `git reset --hard`, was never merged, so its
+    configuration is not applied.
+    """
+    if desired.commit is None or commit_on_head(root, desired.commit):
+        return
+    raise PlanError(
+        f"the plan's configuration comes from git commit {desired.commit[:12]},"
+        " which is not HEAD or an ancestor of HEAD in the workspace repository,"
+        " so it was never merged into the checked-out branch. Merge the commit"
+        " first, then make a new plan with `actionplane plan --out FILE`."
+    )
 
 
 def verify_uncommitted_files(desired: ConfigBundle, root: Path) -> None:

@@ -245,6 +245,23 @@ def bundle_at_commit(root: Path, commit: str) -> ConfigBundle:
     return _bundle_at(repo, root, found, None)
 
 
+def commit_on_head(root: Path, commit: str) -> bool:
+    """Tell whether `commit` is HEAD or an ancestor of HEAD in the repository of `root`.
+
+    A commit that no branch checked out here contains, such as one dropped by
+    `git reset --hard`, returns False. Outside git it returns False too.
+    """
+    import git
+
+    repo = _open_repo(root)
+    if repo is None:
+        return False
+    try:
+        return bool(repo.is_ancestor(commit, "HEAD"))
+    except (git.BadName, git.GitCommandError, ValueError):
+        return False
+
+
 def _bundle_at(
     repo: Any, root: Path, commit: Any, ref: str | None, *, lenient: bool = False
 ) -> ConfigBundle:
