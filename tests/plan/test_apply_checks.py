@@ -1,10 +1,11 @@
-"""Apply rejects commits outside HEAD's history."""
+"""Apply rejects commits outside HEAD's history and non-finite lock timeouts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import git
+import pytest
 from tests.plan.helpers import run
 
 
@@ -66,3 +67,19 @@ def test_apply_accepts_ancestor_commit(git_workspace: Path, state: str, tmp_path
     assert result.exit_code == 0, result.output
     assert "is now active" in result.output
 
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-1"])
+def test_lock_timeout_rejects_value(git_workspace: Path, state: str, timeout: str):
+    result = run(
+        "apply",
+        "--auto-approve",
+        "-w",
+        str(git_workspace),
+        "--state",
+        state,
+        "--lock-timeout",
+        timeout,
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "--lock-timeout" in result.output

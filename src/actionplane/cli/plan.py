@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +18,24 @@ from actionplane.cli.options import (
 from actionplane.errors import EXIT_FAILURE, EXIT_OK
 
 EXIT_PLAN_HAS_CHANGES = 2
+
+
+class FiniteSeconds(click.FloatRange):
+    """A number of seconds in a range, where NaN and infinity are invalid.
+
+    click.FloatRange alone lets NaN through, because every comparison with NaN
+    is false, and a NaN lock timeout would wait forever.
+    """
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        seconds: float = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return seconds
 
 
 @click.command()
@@ -136,7 +156,7 @@ def plan(
 )
 @click.option(
     "--lock-timeout",
-    type=float,
+    type=FiniteSeconds(min=0),
     default=0,
     show_default=True,
     help="Seconds to wait for another apply to finish.",
