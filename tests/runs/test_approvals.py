@@ -51,6 +51,20 @@ def test_requester_in_approver_group_refused(runs_env: RunsEnv) -> None:
     assert "cannot approve it" in result.stderr
 
 
+def test_requester_in_other_case_refused(runs_env: RunsEnv) -> None:
+    code, body = runs_env.json(
+        "run", "submit", "--preset", "zoho-deal", "--actor", "Dana.Lee"
+    )
+    assert code == 10
+    run_id = body["run"]["id"]
+
+    result = runs_env.cli("run", "approve", run_id, "--as", "dana.lee")
+
+    assert result.exit_code == 1
+    assert "cannot approve it" in result.stderr
+    assert status_of(runs_env, run_id) == "pending_approval"
+
+
 def test_non_member_approval_refused(runs_env: RunsEnv) -> None:
     run_id = pending_run(runs_env)
 

@@ -147,3 +147,17 @@ def test_unmanaged_object_rejected(runs_env: RunsEnv, tmp_path: Path) -> None:
     assert "Managed objects: Deals, Accounts, Contacts." in result.stderr
     assert "Did you mean" not in result.stderr
     assert stored_runs(runs_env) == 0
+
+
+def test_look_alike_actor_in_file_rejected(runs_env: RunsEnv, tmp_path: Path) -> None:
+    path = request_file(
+        tmp_path,
+        {"Next_Step": {"after": "Call"}},
+        actor={"id": "dana.lee ", "kind": "human"},
+    )
+
+    result = runs_env.cli("run", "submit", "--file", str(path))
+
+    assert result.exit_code == 1
+    assert "the actor id 'dana.lee ' is not a valid name" in result.stderr
+    assert stored_runs(runs_env) == 0

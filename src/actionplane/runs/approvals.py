@@ -249,7 +249,9 @@ def _approver_groups(run: Run) -> list[str]:
 
 def _check_approver(applied: AppliedConfig, run: Run, user: str) -> list[str]:
     """Return the approver groups ``user`` belongs to, or raise RunError."""
-    if user == run.actor_id:
+    # Names differing only in case count as one person here, so that a request
+    # by Dana.Lee cannot be approved by dana.lee.
+    if user.casefold() == run.actor_id.casefold():
         raise RunError(
             f"{user} requested run {run.id} and cannot approve it. Ask a member of"
             f" {', '.join(_approver_groups(run)) or 'an approver group'}."

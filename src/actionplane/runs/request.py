@@ -21,7 +21,7 @@ from actionplane.config.model import ActorKind, Connector
 from actionplane.errors import RunError
 from actionplane.metadata.values import TEXT_TYPES, parse_cli_value, value_problem
 from actionplane.runs.applied import APPLY_HINT, AppliedConfig
-from actionplane.runs.controls import text_problem
+from actionplane.runs.controls import name_problem, text_problem
 from actionplane.runs.numbers import double_safe, non_finite_problem, number_problem
 from actionplane.state.redact import REDACTED, redact
 
@@ -409,9 +409,41 @@ def _check_request_texts(
         text_problem(label, value, multiline=False) for label, value in single_line
     ]
     problems.append(text_problem("the reason", reason, multiline=True))
+    # Names also arrive from request files, past the options' own checks.
+    for label, names in (
+        ("the actor id", [actor_id]),
+        ("an actor group", given.groups),
+    ):
+        for name in names:
+            problem = name_problem(name)
+            if problem is not None:
+                problems.append(f"{label} {problem[0].lower()}{problem[1:]}")
+    problems.extend(_surrogate_problems(given, record_id, actor_id, reason))
     found = [problem for problem in problems if problem is not None]
     if found:
         raise RunError("\n".join(f"{problem}." for problem in found))
+
+
+def _surrogate_problems(
+    given: RunInput, record_id: str, actor_id: str, reason: str
+) -> list[str]:
+    """Name texts holding a lone surrogate, which is what an invalid UTF-8 byte
+    in a command-line argument becomes."""
+    texts = {
+        "the record id": [record_id],
+        "the actor id": [actor_id],
+        "the reason": [reason],
+        "a --set value": [f"{k}={v}" for k, v in given.set_values.items()],
+    }
+    return [
+        f"{label} is not valid UTF-8 text; pass it as UTF-8"
+        for label, values in texts.items()
+        if any(_has_surrogate(value) for value in values)
+    ]
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
 
 
 def _check_request_size(
