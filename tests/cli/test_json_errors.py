@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from actionplane.cli import cli
+from actionplane.cli import cli, main
 
 
 def test_error_with_format_json_prints_json(tmp_path: Path) -> None:
@@ -32,3 +33,17 @@ def test_error_in_text_format_leaves_stdout_empty(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert result.stdout == ""
+
+
+def test_usage_error_with_format_json_prints_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "list", "--status", "bogus", "--format", "json"])
+    captured = capsys.readouterr()
+
+    assert exited.value.code == 2
+    body = json.loads(captured.out)
+    assert body["error"]["exit_code"] == 2
+    assert "'bogus' is not one of" in body["error"]["message"]
+    assert "Usage: actionplane run list" in captured.err

@@ -154,8 +154,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        code = exc.exit_code if exc.exit_code else EXIT_USAGE
+        if _wants_json(list(sys.argv[1:] if argv is None else argv)):
+            _echo_json_error(exc.format_message(), code, [])
         exc.show()
-        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+        sys.exit(code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -185,23 +188,29 @@ def _wants_json(args: list[str]) -> bool:
     return False
 
 
+def _echo_json_error(message: str, exit_code: int, diagnostics: list[Any]) -> None:
+    import json
+
+    body = {
+        "format_version": "1",
+        "ok": False,
+        "error": {
+            "message": message,
+            "exit_code": exit_code,
+            "diagnostics": diagnostics,
+        },
+    }
+    click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+
+
 def report_error(exc: ActionPlaneError, *, as_json: bool = False) -> None:
     """Print the error on stderr, and as a JSON object on stdout when asked."""
     from actionplane.diagnostics import render_text
 
     if as_json:
-        import json
-
-        body = {
-            "format_version": "1",
-            "ok": False,
-            "error": {
-                "message": exc.message,
-                "exit_code": exc.exit_code,
-                "diagnostics": [d.to_dict() for d in exc.diagnostics],
-            },
-        }
-        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        _echo_json_error(
+            exc.message, exc.exit_code, [d.to_dict() for d in exc.diagnostics]
+        )
     if exc.diagnostics:
         click.echo(render_text(exc.diagnostics), err=True)
     click.echo(f"Error: {exc.message}", err=True)
