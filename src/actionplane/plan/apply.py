@@ -35,6 +35,7 @@ from actionplane.plan.bundle import (
 )
 from actionplane.plan.make import relied_fields
 from actionplane.plan.model import Plan
+from actionplane.processes import process_exists
 from actionplane.reconcile.validate import CheckResult, check_workspace
 from actionplane.state.base import StateStore
 from actionplane.state.models import Lock, Revision
@@ -79,17 +80,7 @@ def holder_process_ended(lock: Lock) -> bool:
     if match is None or match["host"] != socket.gethostname():
         return False
     pid = int(match["pid"])
-    return pid != os.getpid() and not _process_exists(pid)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # the process exists but belongs to another user
-        return True
-    return True
+    return pid != os.getpid() and not process_exists(pid)
 
 
 def stale_reasons(
@@ -213,7 +204,7 @@ def _apply_locked(
     active = already_active(plan, state)
     if active is not None:
         return ApplyResult(active, applied=False)
-    live = bundle_from_worktree(root).snapshots()
+    live = bundle_from_worktree(root, compare_with_head=False).snapshots()
     checked = check_embedded_config(plan.desired, state, root)
     relied = relied_fields(checked.workspace, checked.snapshots)
     reasons = stale_reasons(plan, state, live, relied)
@@ -313,7 +304,7 @@ def verify_uncommitted_files(desired: ConfigBundle, root: Path) -> None:
     """
     if desired.commit is not None and not desired.dirty:
         return
-    on_disk = bundle_from_worktree(root)
+    on_disk = bundle_from_worktree(root, compare_with_head=False)
     differing = [
         path
         for path in changed_paths(desired, on_disk)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from actionplane.processes import process_exists
 from actionplane.runs.lifecycle import IN_FLIGHT
 from actionplane.state.clock import format_time, parse_time
 from actionplane.state.models import Run
@@ -97,12 +98,4 @@ def held_message(run: Run) -> str:
 
 
 def _process_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return isinstance(pid, int) and process_exists(pid)
