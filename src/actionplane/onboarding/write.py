@@ -102,7 +102,7 @@ def prepare_connector(root: Path, connector: dict[str, Any]) -> PreparedConnecto
     validate.
     """
     text, created = render_connectors(root, connector)
-    files = bundle_from_worktree(root).files
+    files = bundle_from_worktree(root, compare_with_head=False).files
     files[CONNECTORS_FILE] = text
     workspace, diagnostics = load_workspace(root, overrides=files)
     # The file on disk is still the old one, so source lines are not shown.

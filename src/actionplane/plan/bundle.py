@@ -132,7 +132,12 @@ def _is_metadata_path(rel: str) -> bool:
     )
 
 
-def bundle_from_worktree(root: Path) -> ConfigBundle:
+def bundle_from_worktree(root: Path, *, compare_with_head: bool = True) -> ConfigBundle:
+    """Read the workspace files from disk.
+
+    With `compare_with_head`, also record the HEAD commit and which files
+    differ from it; callers that only need the files skip that git read.
+    """
     files: dict[str, str] = {}
     if (root / CONNECTORS_FILE).is_file():
         files[CONNECTORS_FILE] = _read_worktree_file(root, CONNECTORS_FILE)
@@ -146,6 +151,8 @@ def bundle_from_worktree(root: Path) -> ConfigBundle:
             rel = f"{METADATA_DIR}/{path.name}"
             metadata[rel] = _read_worktree_file(root, rel)
     bundle = ConfigBundle(files=files, metadata=metadata)
+    if not compare_with_head:
+        return bundle
     head = _worktree_head(root)
     if head is not None:
         bundle.commit = head.commit
