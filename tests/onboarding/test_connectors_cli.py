@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from actionplane.cli import cli
+from actionplane.demo.runner import onboarding_payload
 from actionplane.metadata.snapshot import load_snapshot
 from actionplane.zoho.sandbox import seed
 from tests.conftest import point_at
@@ -23,30 +24,11 @@ def run(*args: str):
 
 
 def payload(url: str, **overrides) -> dict:
-    data = {
-        "loginUrl": url,
-        "instanceUrl": url,
-        "clientId": seed.CLIENT_ID,
-        "clientSecret": seed.CLIENT_SECRET,
-        "refreshToken": seed.REFRESH_TOKEN,
-        "apiVersion": "v8",
-        "isSandbox": True,
-        "isEnabled": True,
-        "validateAfterSave": True,
-        "syncMetadataAfterSave": True,
-        "managedObjects": [
-            {
-                "objectApiName": "Deals",
-                "displayName": "Deals",
-                "allowedFields": ["Stage", "Amount", "Closing_Date", "Next_Step"],
-            },
-            {
-                "objectApiName": "Contacts",
-                "displayName": "Contacts",
-                "allowedFields": ["Title", "Phone", "Description"],
-            },
-        ],
-    }
+    """The demo's onboarding payload, managing Deals and Contacts only."""
+    data = onboarding_payload(url)
+    data["managedObjects"] = [
+        obj for obj in data["managedObjects"] if obj["objectApiName"] != "Accounts"
+    ]
     data.update(overrides)
     return data
 
