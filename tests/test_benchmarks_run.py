@@ -1,7 +1,7 @@
 """Each benchmark script still runs, at a tiny size so the suite stays fast.
 
-The figures are meaningless at this size; the point is that a change to the
-product does not leave a benchmark broken until someone next measures.
+The figures mean nothing at this size. The test exists so that a change to
+the product cannot leave a benchmark broken until someone next measures.
 """
 
 from __future__ import annotations

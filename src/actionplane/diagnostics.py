@@ -247,8 +247,8 @@ def scrub_secrets(
 ) -> list[Diagnostic]:
     """Replace each literal credential value in the messages with `***`.
 
-    `lines` maps files to their lines; a diagnostic on a line that holds a
-    literal loses its source line, which the masking may not recognise.
+    `lines` maps files to their lines. A diagnostic on a line that contains a
+    literal loses its source line, because the masking may not recognise it.
     """
     if not literals:
         return list(diagnostics)

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _wants_json(args: list[str]) -> bool:
-    """Tell whether the command line asks for `--format json`."""
+    """Tell whether the command line requests `--format json`."""
     for index, arg in enumerate(args):
         if arg == "--format=json":
             return True

@@ -106,12 +106,13 @@ def verify(
 ) -> None:
     """Check the audit chain and the run tables against it; exit 1 naming each problem.
 
-    Checks every entry's hash and link, then that each run's status, status
-    history, digest, requester and their kind, decision, approvals and evidence
-    match what the run's audit entries record, and that each revision's config snapshot still hashes
-    to the digests stored and audited when it was applied. Deleting the newest entries leaves a valid chain, so keep
-    the printed head hash outside the state store (for example in CI logs) and
-    pass it as --head later.
+    Checks every entry's hash and link. Then checks that each run's status,
+    status history, digest, requester and their kind, decision, approvals and
+    evidence match what the run's audit entries record. Last, checks that each
+    revision's config snapshot still hashes to the digests stored and audited
+    when it was applied. Deleting the newest entries leaves a valid chain, so
+    keep the printed head hash outside the state store (for example in CI
+    logs) and pass it as --head later.
 
     \b
         actionplane audit verify

@@ -177,7 +177,7 @@ def apply(
     With PLAN_FILE, applies exactly that saved plan and refuses when it is
     stale, when its files differ from the git commit it names, or when its
     configuration fails the checks. Without it, makes a plan, shows it and
-    asks for confirmation. Answering no, or closing the input, exits 1.
+    prompts for confirmation. Answering no, or closing the input, exits 1.
 
     A plan with uncommitted changes is refused unless --allow-uncommitted is
     given, so that what runs was reviewed in git. With it, the uncommitted

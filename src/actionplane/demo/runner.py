@@ -1,9 +1,9 @@
 """The end-to-end demo: the whole onboarding path on the embedded Zoho sandbox.
 
 Every step runs the real `actionplane` command in a subprocess against a
-sandbox started on a free loopback port, prints what the command printed, and
-is then verified independently: exit codes first, then the record's values as
-stored in the sandbox. The demo succeeds only when every step was verified.
+sandbox started on a free loopback port, and prints what the command printed.
+Then the step is verified independently: exit codes first, then the record's
+values as stored in the sandbox. The demo succeeds only when every step was verified.
 """
 
 from __future__ import annotations

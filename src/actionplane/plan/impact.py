@@ -202,10 +202,10 @@ class ProbeSource:
         """Yield probes for each allowlisted field F and each probe value v.
 
         Every F changes to v. When a rule reads F's `before` or record value, F
-        also changes away from v, which the record holds. A rule that compares a
-        record field with a literal, such as `record.Amount > 100000.0`, gets a
-        change to each field it tests while the record holds the literal or a
-        neighbour of it.
+        also changes away from v, which is the record's value. A rule that
+        compares a record field with a literal, such as
+        `record.Amount > 100000.0`, gets a change to each field it tests while
+        the record has the literal or a neighbour of it.
         """
         literals = _literals_by_field(self.workspaces)
         fields = _allowlisted(self.workspaces)
@@ -228,11 +228,11 @@ class ProbeSource:
                     {name: value},
                 )
         for rule, analysis in rules:
-            held = {read.field for read in analysis.record_reads}
+            record_fields = {read.field for read in analysis.record_reads}
             record_values = _unique(
                 (c.field, v)
                 for c in analysis.comparisons
-                if c.field in held
+                if c.field in record_fields
                 for v in _neighbours(c.value)
             )
             if not record_values:
@@ -266,13 +266,13 @@ class ProbeSource:
         changes: dict[str, dict[str, Any]],
         record: dict[str, Any] | None,
     ) -> Iterator[ReplayRequest]:
-        shown = ", ".join(
-            f"{name} {_shown(change['before'])} -> {_shown(change['after'])}"
+        description = ", ".join(
+            f"{name} {_as_json(change['before'])} -> {_as_json(change['after'])}"
             for name, change in changes.items()
         )
         if record:
-            shown += " with record " + ", ".join(
-                f"{name}={_shown(value)}" for name, value in record.items()
+            description += " with record " + ", ".join(
+                f"{name}={_as_json(value)}" for name, value in record.items()
             )
         for kind in ActorKind:
             request = {
@@ -286,11 +286,11 @@ class ProbeSource:
                     "groups": [],
                 },
             }
-            label = f"{obj}: {shown} by {kind.value}"
+            label = f"{obj}: {description} by {kind.value}"
             yield ReplayRequest("probe", label, request, record=record)
 
 
-def _shown(value: Any) -> str:
+def _as_json(value: Any) -> str:
     """Write a probe value as it would appear in JSON: null, 100000.0, "Closed Won"."""
     return json.dumps(value, ensure_ascii=False)
 

@@ -68,7 +68,7 @@ def is_interrupted(run: Run, now: datetime) -> bool:
 
 
 def lease_holder(run: Run) -> str:
-    """Name the process that holds the run's write, and since when."""
+    """Name the process that is writing the run, and since when."""
     lease = (run.result or {}).get("lease") or {}
     return (
         f"process {lease.get('pid')} on host {lease.get('host')} since"
@@ -77,7 +77,7 @@ def lease_holder(run: Run) -> str:
 
 
 def held_message(run: Run) -> str:
-    """Explain that another live process holds the run's write, and what to do."""
+    """Explain that another live process is writing the run, and what to do."""
     lease = (run.result or {}).get("lease") or {}
     expires = "unknown"
     if lease.get("since"):

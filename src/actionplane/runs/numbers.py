@@ -1,7 +1,7 @@
 """Range and precision checks for requested number values.
 
 Zoho currency, decimal and percent values travel as JSON numbers, which
-ActionPlane holds as Python floats (IEEE 754 doubles). The metadata snapshot
+ActionPlane stores as Python floats (IEEE 754 doubles). The metadata snapshot
 gives each number field a ``length`` and, for non-integer types, ``decimals``.
 For non-integer types ``length`` counts the digits before the decimal point, as
 the embedded sandbox reads it, and for integer types the digits of the whole

@@ -35,8 +35,8 @@ def load_run(
 ) -> tuple[Run, list[str]]:
     """Return a run, settled first when an interrupted command left it in flight.
 
-    Raises RunError when another live process holds the run's write, because
-    no command may move the run on before that write's result is recorded.
+    Raises RunError while another live process is still writing the run,
+    because no command may move the run on before that write's result is recorded.
     With ``allow_held`` (for commands that only read), such a run is returned
     as it is, with a warning. The second item contains warnings for the user,
     such as a settle that failed because Zoho could not be reached.
@@ -66,7 +66,7 @@ def load_run(
 def resume_run(
     ctx: RunContext, run_id: str, *, force: bool = False, reason: str = ""
 ) -> RunOutcome:
-    """Settle a run in flight by a read-back once no live process holds its write.
+    """Settle a run in flight by a read-back once no live process is writing it.
 
     ``force`` settles it even while the lease holder runs and the lease has
     not expired, and records that override in the audit trail.
